@@ -1,0 +1,97 @@
+"""Small helpers for files and JSON: atomic writes, numpy-free values, configurations."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+from ConfigSpace import Configuration, ConfigurationSpace
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def atomic_write_text(path: PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The text goes to a temporary file in the same directory, is flushed to disk, and then
+    renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def to_builtin(value: Any) -> Any:
+    """Turn numpy scalars and arrays (also nested in dicts, lists, tuples) into Python builtins."""
+    if isinstance(value, dict):
+        return {str(k): to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_builtin(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def dumps(obj: Any) -> str:
+    """JSON text of ``obj`` with numpy values converted; inf is written as ``Infinity``."""
+    return json.dumps(obj, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (np.generic, np.ndarray)):
+        return to_builtin(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(
+        f"{type(value).__name__} is not JSON-serialisable; keep additional_info to numbers, "
+        "strings, lists and dicts"
+    )
+
+
+def config_key(config: Configuration) -> bytes:
+    """A cheap, exact identity of a configuration: the bytes of its vector (NaN normalised)."""
+    vector = config.get_array()
+    if np.isnan(vector).any():
+        vector = np.where(np.isnan(vector), -1.0, vector)
+    return vector.tobytes()
+
+
+def config_to_json(config: Configuration) -> dict:
+    """Values for people, the vector for an exact round trip."""
+    return {
+        "values": to_builtin(dict(config)),
+        "vector": [None if math.isnan(v) else float(v) for v in config.get_array()],
+    }
+
+
+def config_from_json(space: ConfigurationSpace, data: dict) -> Configuration:
+    if data.get("vector") is not None:
+        vector = np.array([np.nan if v is None else v for v in data["vector"]], dtype=float)
+        return Configuration(space, vector=vector)
+    return Configuration(space, values=data["values"])
+
+
+def space_to_json(space: ConfigurationSpace) -> dict:
+    return space.to_serialized_dict()
+
+
+def space_from_json(data: dict) -> ConfigurationSpace:
+    return ConfigurationSpace.from_serialized_dict(data)

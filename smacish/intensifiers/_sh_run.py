@@ -1,0 +1,188 @@
+"""One successive-halving run (one bracket): its stage, its members and what it still has to run.
+
+The state is explicit (no generator), so a single decision can be tested and the run resumed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Deque, Dict, List, Optional, Sequence, Tuple
+
+from ConfigSpace import Configuration
+
+from smacish.intensifiers._brackets import Schedule
+from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from smacish.intensifiers.parallel_scheduler import ParallelScheduler
+
+Pair = Tuple[Optional[str], int]  # (instance, seed)
+
+
+class _Member:
+    """A configuration inside one run: its id and its results, stage by stage."""
+
+    __slots__ = ("config", "config_id", "costs", "runtimes", "failed", "capped")
+
+    def __init__(self, config: Configuration, config_id: ConfigId):
+        self.config = config
+        self.config_id = config_id
+        self.costs: Dict[int, List[float]] = {}  # stage -> costs of its trials there
+        self.runtimes: Dict[int, float] = {}  # stage -> summed cost (runtime objective)
+        self.failed: Dict[int, bool] = {}
+        self.capped = False
+
+    def record(self, stage: int, cost: float, ok: bool) -> None:
+        self.costs.setdefault(stage, []).append(cost)
+        self.runtimes[stage] = self.runtimes.get(stage, 0.0) + cost
+        if not ok:
+            self.failed[stage] = True
+
+    def stage_cost(self, stage: int, cumulative: bool) -> float:
+        """Mean cost at ``stage``; with instance budgets, over every pair so far."""
+        if cumulative:
+            costs = [c for s in range(stage + 1) for c in self.costs.get(s, ())]
+        else:
+            costs = self.costs.get(stage, [])
+        return sum(costs) / len(costs)
+
+    def promotable(self, stage: int, n_trials: int) -> bool:
+        return (
+            not self.capped
+            and not self.failed.get(stage, False)
+            and len(self.costs.get(stage, ())) == n_trials
+        )
+
+
+class SHRun:
+    """The state of one successive-halving iteration.
+
+    ``schedule`` lists ``(n_configs, budget)`` per stage. New configurations are drawn lazily
+    (one per launch) through the scheduler; when a stage ends, the best ``n`` of the next stage
+    are promoted, and a next stage left short by crashes is refilled with fresh configurations.
+    """
+
+    def __init__(self, iteration: int, schedule: Schedule, pairs: Sequence[Pair], scheduler: "ParallelScheduler"):
+        self.iteration = iteration
+        self.schedule = schedule
+        self.pairs = list(pairs)  # instance mode: the ordered instance-seed pairs
+        self.scheduler = scheduler
+        self.stage = 0
+        self.members: List[_Member] = []
+        self.by_id: Dict[ConfigId, _Member] = {}
+        self.queue: Deque[TrialInfo] = deque()
+        self.n_to_sample = schedule[0][0]
+        self.n_sampled = 0  # running index of the next fresh configuration
+        self.n_launched = 0  # trials launched in this iteration
+        self.pending: set = set()  # keys of launched, unfinished trials
+        self.finished = False
+
+    # ------------------------------------------------------------------ the stage's trials
+    @property
+    def budget(self) -> float:
+        return self.schedule[self.stage][1]
+
+    def _stage_pairs(self, stage: int) -> List[Pair]:
+        if self.scheduler.instance_mode:
+            start = 0 if stage == 0 else int(self.schedule[stage - 1][1])
+            return self.pairs[start:int(self.schedule[stage][1])]
+        return self.pairs
+
+    def trials_per_member(self, stage: int) -> int:
+        return len(self._stage_pairs(stage))
+
+    def _enqueue(self, member: _Member) -> None:
+        budget = None if self.scheduler.instance_mode else self.budget
+        for instance, seed in self._stage_pairs(self.stage):
+            self.queue.append(
+                TrialInfo(member.config, budget=budget, instance=instance, seed=seed,
+                          config_id=member.config_id)
+            )
+
+    def _add_member(self, config: Configuration) -> _Member:
+        member = _Member(config, (self.iteration, self.stage, self.n_sampled))
+        self.n_sampled += 1
+        self.members.append(member)
+        self.by_id[member.config_id] = member
+        return member
+
+    # ------------------------------------------------------------------ asking
+    def can_launch(self) -> bool:
+        return not self.finished and (bool(self.queue) or self.n_to_sample > 0)
+
+    def next_trial(self) -> Optional[TrialInfo]:
+        """The next trial to run, or None when the stage has launched everything."""
+        scheduler = self.scheduler
+        while self.can_launch():
+            if not self.queue:
+                self.n_to_sample -= 1
+                self._enqueue(self._add_member(scheduler.sample_config()))
+            info = self.queue.popleft()
+            member = self.by_id[info.config_id]
+            cutoff = scheduler.trial_cutoff(self, member)
+            if cutoff is not None and cutoff <= 0:
+                self._cap(member, info)
+                continue
+            if cutoff is not None:
+                info = TrialInfo(info.config, info.budget, info.instance, info.seed, info.config_id, cutoff)
+            self.pending.add(info.key)
+            self.n_launched += 1
+            if scheduler.claim(self, info):
+                return info
+            # the same trial was already run (a repeated configuration): its result is reused
+        return None
+
+    def _cap(self, member: _Member, info: TrialInfo) -> None:
+        """Adaptive capping: the member cannot beat the configuration it must; drop its trials."""
+        member.capped = True
+        self.queue = deque(t for t in self.queue if t.config_id != member.config_id)
+        self._maybe_end_stage()
+
+    # ------------------------------------------------------------------ telling
+    def record(self, info: TrialInfo, value: TrialValue, cost: float) -> None:
+        """Take the result of one of this run's trials."""
+        self.pending.discard(info.key)
+        ok = value.status is StatusType.SUCCESS
+        self.by_id[info.config_id].record(self.stage, cost, ok)
+        self._maybe_end_stage()
+
+    def _maybe_end_stage(self) -> None:
+        if self.queue or self.n_to_sample > 0 or self.pending:
+            return
+        if self.stage == len(self.schedule) - 1:
+            self.finished = True
+            return
+        n_next = self.schedule[self.stage + 1][0]
+        cumulative = self.scheduler.instance_mode
+        n_trials = self.trials_per_member(self.stage)
+        ranked = sorted(
+            (m for m in self.members if m.promotable(self.stage, n_trials)),
+            key=lambda m: (m.stage_cost(self.stage, cumulative), m.config_id),
+        )
+        promoted = sorted(ranked[:n_next], key=lambda m: m.config_id[2])
+        self.stage += 1
+        self.members = promoted
+        for member in promoted:
+            self._enqueue(member)
+        self.n_to_sample = n_next - len(promoted)
+        if not self.queue and self.n_to_sample == 0:  # pragma: no cover - n_next >= 1
+            self._maybe_end_stage()
+
+    # ------------------------------------------------------------------ adaptive capping
+    def cost_to_beat(self, member: _Member) -> Optional[float]:
+        """Summed runtime at this stage of the configuration ``member`` must beat to go on
+        (the k-th best finished one, k = places in the next stage), or None if not known yet."""
+        n_trials = self.trials_per_member(self.stage)
+        done = sorted(
+            m.runtimes[self.stage]
+            for m in self.members
+            if m is not member and m.promotable(self.stage, n_trials)
+        )
+        k = self.schedule[self.stage + 1][0] if self.stage + 1 < len(self.schedule) else 1
+        return done[k - 1] if len(done) >= k else None
+
+    def __repr__(self) -> str:
+        return (
+            f"SHRun(iteration={self.iteration}, stage={self.stage}/{len(self.schedule) - 1}, "
+            f"launched={self.n_launched}, pending={len(self.pending)})"
+        )

@@ -1,0 +1,284 @@
+"""ParallelScheduler: as many successive-halving instances as the workers need, one RunHistory.
+
+Decision logic only: no clock, no thread, no network. The runner asks ``get_next_trial`` with
+the number of workers it has and tells every result to ``process_result``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from ConfigSpace import Configuration
+
+from smacish._io import config_key
+from smacish.intensifiers._brackets import Schedule, stage_budgets
+from smacish.intensifiers._sh_run import Pair, SHRun, _Member
+from smacish.runhistory import INCUMBENT_SELECTIONS, RunHistory
+from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue
+
+INSTANCE_ORDERS = (None, "shuffle_once", "shuffle")
+
+
+class _Instance:
+    """One intensifier instance: runs its iterations one after the other."""
+
+    def __init__(self, index: int, scheduler: "ParallelScheduler"):
+        self.index = index
+        self.scheduler = scheduler
+        self.n_iterations = 0
+        self.run = scheduler._start_run(self)
+
+    def rank(self) -> Tuple[int, int, int]:
+        """Sort key: highest stage first, then more trials launched, then the older instance."""
+        return (-self.run.stage, -self.run.n_launched, self.index)
+
+    def next_trial(self) -> Optional[TrialInfo]:
+        info = self.run.next_trial()
+        while info is None and self.run.finished:  # reused results can finish a run at once
+            self.scheduler._owner.pop(self.run.iteration, None)
+            self.run = self.scheduler._start_run(self)
+            info = self.run.next_trial()
+        return info
+
+
+class ParallelScheduler:
+    """Races configurations on growing budgets with as many successive-halving instances as
+    there are workers to keep busy, all writing into one RunHistory.
+
+    Serves the instance in the highest stage first (ties: more trials launched in its current
+    iteration, then the older instance); adds an instance only when every existing one waits
+    and fewer than ``n_workers`` exist; otherwise answers WAIT. Use :class:`SuccessiveHalving`
+    or :class:`Hyperband`, which fix the bracket schedule.
+
+    Budgets are real-valued (``min_budget``/``max_budget``: epochs, data fraction) or, with
+    ``instances``, a number of instance-seed pairs.
+    """
+
+    def __init__(
+        self,
+        min_budget: Optional[float] = None,
+        max_budget: Optional[float] = None,
+        eta: float = 3,
+        instances: Optional[Sequence[str]] = None,
+        n_seeds: int = 1,
+        instance_order: Optional[str] = "shuffle_once",
+        deterministic: bool = False,
+        num_initial_challengers: Optional[int] = None,
+        incumbent_selection: str = "highest_executed_budget",
+        min_chall: int = 1,
+        cutoff: Optional[float] = None,
+        run_obj_time: bool = False,
+        adaptive_capping_slackfactor: float = 1.2,
+    ):
+        errors = []
+        instances = list(instances) if instances is not None else None
+        if instances is not None:
+            if not instances or not all(isinstance(i, str) for i in instances):
+                errors.append(f"instances must be a non-empty list of str, got {instances!r}")
+            elif len(set(instances)) != len(instances):
+                errors.append("instances must not repeat")
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+            errors.append(f"n_seeds is {n_seeds!r}, but must be an int >= 1")
+        elif deterministic and n_seeds != 1:
+            errors.append(f"n_seeds is {n_seeds}, but must be 1 when deterministic=True")
+        n_pairs = len(instances) * n_seeds if instances and isinstance(n_seeds, int) else None
+        if instances is not None and n_pairs is not None:
+            min_budget = 1 if min_budget is None else min_budget
+            max_budget = n_pairs if max_budget is None else max_budget
+        if not _is_number(min_budget) or not _is_number(max_budget):
+            errors.append(
+                f"min_budget and max_budget must be numbers, got {min_budget!r} and {max_budget!r}"
+            )
+        elif not 0 < min_budget <= max_budget or not math.isfinite(max_budget):
+            errors.append(
+                f"budgets must satisfy 0 < min_budget <= max_budget < inf, got "
+                f"min_budget={min_budget!r}, max_budget={max_budget!r}"
+            )
+        elif n_pairs is not None and max_budget > n_pairs:
+            errors.append(
+                f"max_budget is {max_budget}, but with {len(instances)} instances x {n_seeds} "
+                f"seeds there are only {n_pairs} instance-seed pairs"
+            )
+        if not _is_number(eta) or not eta > 1:
+            errors.append(f"eta is {eta!r}, but must be a number > 1")
+        if instance_order not in INSTANCE_ORDERS:
+            errors.append(f"instance_order is {instance_order!r}, but must be one of {INSTANCE_ORDERS}")
+        if num_initial_challengers is not None and (
+            isinstance(num_initial_challengers, bool)
+            or not isinstance(num_initial_challengers, int)
+            or num_initial_challengers < 1
+        ):
+            errors.append(
+                f"num_initial_challengers is {num_initial_challengers!r}, but must be None or an int >= 1"
+            )
+        if incumbent_selection not in INCUMBENT_SELECTIONS:
+            errors.append(
+                f"incumbent_selection is {incumbent_selection!r}, but must be one of {INCUMBENT_SELECTIONS}"
+            )
+        if min_chall != 1:
+            errors.append(
+                f"min_chall is {min_chall!r}, but successive halving races every challenger of a "
+                "stage, so it must be 1"
+            )
+        if cutoff is not None and (not _is_number(cutoff) or not cutoff > 0):
+            errors.append(f"cutoff is {cutoff!r}, but must be None or a number of seconds > 0")
+        if not _is_number(adaptive_capping_slackfactor) or adaptive_capping_slackfactor < 1:
+            errors.append(
+                f"adaptive_capping_slackfactor is {adaptive_capping_slackfactor!r}, but must be >= 1"
+            )
+        errors += self._check_extra(num_initial_challengers)
+        if errors:
+            raise ValueError(f"{type(self).__name__}: " + "; ".join(errors))
+
+        self.min_budget = float(min_budget)
+        self.max_budget = float(max_budget)
+        self.eta = eta
+        self.instances = instances
+        self.n_seeds = n_seeds
+        self.instance_order = instance_order
+        self.deterministic = deterministic
+        self.num_initial_challengers = num_initial_challengers
+        self.incumbent_selection = incumbent_selection
+        self.min_chall = min_chall
+        self.cutoff = None if cutoff is None else float(cutoff)
+        self.run_obj_time = run_obj_time
+        self.adaptive_capping_slackfactor = float(adaptive_capping_slackfactor)
+        self.budgets = stage_budgets(self.min_budget, self.max_budget, eta, integer=self.instance_mode)
+        self.schedules: List[Schedule] = self._make_schedules()
+        self._bound = False
+
+    # ------------------------------------------------------------------ subclasses
+    def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:
+        return []
+
+    def _make_schedules(self) -> List[Schedule]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def instance_mode(self) -> bool:
+        """True when budgets count instance-seed pairs rather than a real-valued resource."""
+        return self.instances is not None
+
+    @property
+    def n_instances(self) -> int:
+        """Intensifier instances created so far."""
+        return len(self._instances) if self._bound else 0
+
+    def bind(self, runhistory: RunHistory, selector, seed: int) -> None:
+        """Attach the shared RunHistory and the config selector; done once, by the Optimizer."""
+        if self._bound:
+            raise ValueError(
+                f"this {type(self).__name__} already belongs to an Optimizer; create a new one "
+                "for each Optimizer"
+            )
+        self._bound = True
+        self._runhistory = runhistory
+        self._selector = selector
+        self._rng = np.random.default_rng(seed)
+        if self.deterministic:
+            self._seeds = [0]
+        else:
+            self._seeds = [int(s) for s in self._rng.integers(0, 2**31 - 1, size=self.n_seeds)]
+        self._instance_list = list(self.instances) if self.instances else [None]
+        if self.instance_mode and self.instance_order == "shuffle_once":
+            self._instance_list = [self._instance_list[i] for i in self._rng.permutation(len(self._instance_list))]
+        self._instances: List[_Instance] = []
+        self._inflight: Dict[tuple, List[Tuple[SHRun, TrialInfo]]] = {}
+        self._owner: Dict[int, _Instance] = {}  # iteration -> instance
+        self._n_iterations = 0
+
+    def _pairs(self) -> List[Pair]:
+        order = self._instance_list
+        if self.instance_mode and self.instance_order == "shuffle":
+            order = [order[i] for i in self._rng.permutation(len(order))]
+        return [(inst, seed) for seed in self._seeds for inst in order]
+
+    def _start_run(self, instance: _Instance) -> SHRun:
+        schedule = self.schedules[instance.n_iterations % len(self.schedules)]
+        instance.n_iterations += 1
+        run = SHRun(self._n_iterations, schedule, self._pairs(), self)
+        self._owner[run.iteration] = instance
+        self._n_iterations += 1
+        return run
+
+    # ------------------------------------------------------------------ ask / tell
+    def get_next_trial(self, n_workers: int = 1) -> Tuple[TrialInfoIntent, Optional[TrialInfo]]:
+        """RUN the next trial, or WAIT when every instance waits and ``n_workers`` exist."""
+        for instance in sorted(self._instances, key=_Instance.rank):
+            info = instance.next_trial()
+            if info is not None:
+                return TrialInfoIntent.RUN, info
+        if len(self._instances) < n_workers:
+            instance = _Instance(len(self._instances), self)
+            self._instances.append(instance)
+            info = instance.next_trial()
+            if info is not None:
+                return TrialInfoIntent.RUN, info
+        return TrialInfoIntent.WAIT, None
+
+    def process_result(self, info: TrialInfo, value: TrialValue) -> None:
+        """Route a result to the run that launched the trial (and any run reusing it)."""
+        holders = self._inflight.pop(self._trial_key(info), None)
+        if holders is None:
+            raise ValueError(f"trial {info.key} was not launched by this scheduler, or was told already")
+        cost = self._runhistory.effective_cost(value)
+        for run, held in holders:
+            run.record(held, value, cost)
+            self._after_record(run)
+
+    def _after_record(self, run: SHRun) -> None:
+        if run.finished:
+            instance = self._owner.pop(run.iteration)
+            if instance.run is run:
+                instance.run = self._start_run(instance)
+
+    # ------------------------------------------------------------------ called by runs
+    def sample_config(self) -> Configuration:
+        pending = [holders[0][1].config for holders in self._inflight.values()]
+        return self._selector.propose(self._runhistory, pending)
+
+    @staticmethod
+    def _trial_key(info: TrialInfo) -> tuple:
+        return (config_key(info.config), info.instance, info.seed, info.budget)
+
+    def claim(self, run: SHRun, info: TrialInfo) -> bool:
+        """True if ``info`` must be launched; False if its result is known or on its way."""
+        value = self._runhistory.get(info)
+        if value is not None:
+            run.record(info, value, self._runhistory.effective_cost(value))
+            return False
+        key = self._trial_key(info)
+        holders = self._inflight.get(key)
+        if holders is not None:
+            holders.append((run, info))
+            return False
+        self._inflight[key] = [(run, info)]
+        return True
+
+    def trial_cutoff(self, run: SHRun, member: _Member) -> Optional[float]:
+        """The cutoff, capped adaptively when runtime is the objective."""
+        if self.cutoff is None or not self.run_obj_time:
+            return self.cutoff
+        to_beat = run.cost_to_beat(member)
+        if to_beat is None:
+            return self.cutoff
+        spent = member.runtimes.get(run.stage, 0.0)
+        return min(self.cutoff, self.adaptive_capping_slackfactor * to_beat - spent)
+
+    # ------------------------------------------------------------------ reading
+    def pending_trials(self) -> List[TrialInfo]:
+        """Trials launched and not yet told."""
+        return [holders[0][1] for holders in self._inflight.values()]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(min_budget={self.min_budget:g}, max_budget={self.max_budget:g}, "
+            f"eta={self.eta}, instances={self.n_instances})"
+        )
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)

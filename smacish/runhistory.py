@@ -1,0 +1,452 @@
+"""RunHistory: the one shared record of every trial, its aggregated costs and the incumbent."""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from ConfigSpace import Configuration, ConfigurationSpace
+
+from smacish._io import (
+    PathLike,
+    atomic_write_text,
+    config_from_json,
+    config_key,
+    config_to_json,
+    dumps,
+    space_from_json,
+    space_to_json,
+    to_builtin,
+)
+from smacish.trial import StatusType, TrialInfo, TrialValue
+
+INCUMBENT_SELECTIONS = ("highest_executed_budget", "highest_budget", "any_budget")
+_FORMAT = "smacish.runhistory"
+
+TrialKey = Tuple[int, Optional[str], int, Optional[float]]
+"""``(config id, instance, seed, budget)``: one trial in a RunHistory."""
+
+
+@dataclass(frozen=True)
+class Incumbent:
+    """The best configuration under a selection rule, with the evidence for it.
+
+    ``budget`` is the budget it was judged on; for instance-based runs (budget None) it is the
+    number of instance-seed pairs the cost is the mean of.
+    """
+
+    config: Configuration
+    config_id: int
+    budget: float
+    cost: float
+
+
+class _Aggregate:
+    """Running mean cost of one configuration on one budget (over its instance-seed pairs)."""
+
+    __slots__ = ("total", "n", "stamp")
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.n = 0
+        self.stamp = 0
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+
+class RunHistory:
+    """Every trial and its value, keyed by (config, instance, seed, budget).
+
+    Costs are aggregated incrementally per (configuration, budget), so asking for the incumbent
+    after every trial stays cheap with hundreds of thousands of trials.
+
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    >>> a, b = cs.sample_configuration(2)
+    >>> rh = RunHistory(cs)
+    >>> rh.add(TrialInfo(a, budget=1.0), TrialValue(cost=0.5))
+    >>> rh.add(TrialInfo(b, budget=1.0), TrialValue(cost=0.2))
+    >>> rh.add(TrialInfo(a, budget=3.0), TrialValue(cost=0.4))
+    >>> rh.incumbent() == a, rh.incumbent("any_budget") == b, len(rh)
+    (True, True, 3)
+    """
+
+    def __init__(self, configspace: Optional[ConfigurationSpace] = None, crash_cost: float = math.inf):
+        if configspace is not None and not isinstance(configspace, ConfigurationSpace):
+            raise TypeError(
+                f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}"
+            )
+        crash_cost = float(crash_cost)
+        if math.isnan(crash_cost):
+            raise ValueError("crash_cost is NaN; use a number or inf")
+        self.configspace = configspace
+        self.crash_cost = crash_cost
+        self._same_spaces: set = set()  # ids of spaces known equal to self.configspace
+        self._configs: List[Configuration] = []  # index + 1 = config id
+        self._config_ids: Dict[bytes, int] = {}
+        self._trials: Dict[TrialKey, Tuple[TrialInfo, TrialValue]] = {}
+        self._running: Dict[TrialKey, TrialInfo] = {}
+        self._aggregates: Dict[Tuple[int, Optional[float]], _Aggregate] = {}
+        self._max_budget_of: Dict[int, float] = {}
+        self._heaps: Dict[float, list] = {}  # level -> heap of (mean, config id, stamp)
+        self._levels: List[float] = []  # sorted
+        self._budget_spent = 0.0
+
+    # ------------------------------------------------------------------ adding
+    def config_id(self, config: Configuration) -> int:
+        """The stable integer id of ``config`` (1, 2, ... in order of first appearance)."""
+        key = config_key(config)
+        cid = self._config_ids.get(key)
+        if cid is None:
+            self._check_space(config)
+            self._configs.append(config)
+            cid = len(self._configs)
+            self._config_ids[key] = cid
+        return cid
+
+    def get_config(self, config_id: int) -> Configuration:
+        """The configuration with that id."""
+        if not 1 <= config_id <= len(self._configs):
+            raise KeyError(f"no configuration with id {config_id} (ids run 1..{len(self._configs)})")
+        return self._configs[config_id - 1]
+
+    def has_config(self, config: Configuration) -> bool:
+        """True if ``config`` has been seen (finished or running)."""
+        return config_key(config) in self._config_ids
+
+    def get_configs(self) -> List[Configuration]:
+        """Every configuration seen, in order of first appearance."""
+        return list(self._configs)
+
+    def add_running(self, info: TrialInfo) -> None:
+        """Mark a trial as running; it shows in :meth:`running` until its value is added."""
+        key = self._key(info, create=True)
+        if key in self._trials:
+            raise ValueError(f"trial {self._describe(info)} is already finished; cannot run it again")
+        self._running[key] = info
+
+    def running(self) -> List[TrialInfo]:
+        """Trials marked running and not yet finished."""
+        return list(self._running.values())
+
+    def add(self, info: TrialInfo, value: TrialValue) -> None:
+        """Record a finished trial. Raises ``ValueError`` if it was already recorded."""
+        if not isinstance(info, TrialInfo):
+            raise TypeError(f"info must be a TrialInfo, got {type(info).__name__}")
+        if not isinstance(value, TrialValue):
+            raise TypeError(f"value must be a TrialValue, got {type(value).__name__}")
+        if value.status is StatusType.RUNNING:
+            self.add_running(info)
+            return
+        self._check_space(info.config)  # before anything changes
+        key = self._key(info, create=True)
+        if key in self._trials:
+            raise ValueError(
+                f"trial {self._describe(info)} is already in the RunHistory; each "
+                "(config, instance, seed, budget) is recorded once"
+            )
+        self._running.pop(key, None)
+        self._trials[key] = (info, value)
+        self._budget_spent += 1.0 if info.budget is None else info.budget
+        self._aggregate(key[0], info.budget, self.effective_cost(value))
+
+    def effective_cost(self, value: TrialValue) -> float:
+        """The cost a trial counts with: its own when it succeeded (or timed out with a
+        finite cost, as runtime objectives report), ``crash_cost`` otherwise."""
+        if value.status is StatusType.SUCCESS:
+            return value.cost
+        if value.status is StatusType.TIMEOUT and math.isfinite(value.cost):
+            return value.cost
+        return self.crash_cost
+
+    def _aggregate(self, cid: int, budget: Optional[float], cost: float) -> None:
+        agg = self._aggregates.get((cid, budget))
+        if agg is None:
+            agg = self._aggregates[(cid, budget)] = _Aggregate()
+        agg.total += cost
+        agg.n += 1
+        agg.stamp += 1
+        if budget is not None:
+            if budget > self._max_budget_of.get(cid, -math.inf):
+                self._max_budget_of[cid] = budget
+            level = budget
+        else:
+            level = float(agg.n)  # instance-based: judged on the number of pairs
+        heap = self._heaps.get(level)
+        if heap is None:
+            heap = self._heaps[level] = []
+            bisect.insort(self._levels, level)
+        heapq.heappush(heap, (agg.mean if agg.n else math.inf, cid, agg.stamp, budget))
+
+    # ------------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        return len(self._trials)
+
+    def __contains__(self, info: object) -> bool:
+        if not isinstance(info, TrialInfo):
+            return False
+        key = self._key(info, create=False)
+        return key is not None and key in self._trials
+
+    def items(self) -> Iterator[Tuple[TrialInfo, TrialValue]]:
+        """``(TrialInfo, TrialValue)`` pairs in the order they were added."""
+        return iter(self._trials.values())
+
+    def get(self, info: TrialInfo) -> Optional[TrialValue]:
+        """The value recorded for that trial, or None."""
+        key = self._key(info, create=False)
+        entry = self._trials.get(key) if key is not None else None
+        return entry[1] if entry else None
+
+    @property
+    def budget_spent(self) -> float:
+        """Sum of the budgets of all finished trials (a trial without budget counts 1)."""
+        return self._budget_spent
+
+    def get_cost(self, config: Configuration, budget: Optional[float] = None) -> float:
+        """Mean cost of ``config`` over its instance-seed pairs on ``budget``.
+
+        ``budget=None`` means the highest budget it was evaluated on (or, in runs without
+        budgets, all its pairs). Crashed trials count as ``crash_cost``. NaN if never evaluated.
+        """
+        cid = self._config_ids.get(config_key(config))
+        if cid is None:
+            return math.nan
+        if budget is None:
+            budget = self._max_budget_of.get(cid)
+        agg = self._aggregates.get((cid, None if budget is None else float(budget)))
+        return agg.mean if agg is not None and agg.n else math.nan
+
+    def get_budgets(self, config: Configuration) -> List[float]:
+        """Budgets ``config`` has finished trials on, ascending."""
+        cid = self._config_ids.get(config_key(config))
+        return sorted(b for (c, b) in self._aggregates if c == cid and b is not None)
+
+    def incumbent(
+        self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None
+    ) -> Optional[Configuration]:
+        """The best configuration under ``selection`` (see :meth:`incumbent_entry`), or None."""
+        entry = self.incumbent_entry(selection, max_budget)
+        return entry.config if entry else None
+
+    def incumbent_entry(
+        self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None
+    ) -> Optional[Incumbent]:
+        """The incumbent with its id, budget and cost.
+
+        - ``highest_executed_budget``: best among configurations on the highest budget that has
+          a finished (non-crashed) result;
+        - ``highest_budget``: best on ``max_budget`` only; None until one exists there;
+        - ``any_budget``: best cost on any budget.
+
+        Ties go to the configuration seen first. Configurations whose cost is infinite (all
+        crashed, with the default ``crash_cost``) are never the incumbent.
+        """
+        if selection not in INCUMBENT_SELECTIONS:
+            raise ValueError(
+                f"incumbent selection is {selection!r}, but must be one of {INCUMBENT_SELECTIONS}"
+            )
+        best = None
+        if selection == "highest_budget":
+            if max_budget is None:
+                raise ValueError("incumbent selection 'highest_budget' needs max_budget")
+            best = self._top(float(max_budget))
+        elif selection == "highest_executed_budget":
+            for level in reversed(self._levels):
+                best = self._top(level)
+                if best is not None:
+                    break
+        else:
+            for level in self._levels:
+                top = self._top(level)
+                if top is not None and (best is None or top[:2] < best[:2]):
+                    best = top
+        if best is None:
+            return None
+        cost, cid, _, budget = best
+        level = budget if budget is not None else float(self._aggregates[(cid, None)].n)
+        return Incumbent(self._configs[cid - 1], cid, level, cost)
+
+    def _top(self, level: float) -> Optional[tuple]:
+        heap = self._heaps.get(level)
+        while heap:
+            cost, cid, stamp, budget = heap[0]
+            agg = self._aggregates[(cid, budget)]
+            current_level = budget if budget is not None else float(agg.n)
+            if agg.stamp == stamp and current_level == level:
+                return heap[0] if math.isfinite(cost) else None
+            heapq.heappop(heap)  # stale: the aggregate changed since this entry
+        return None
+
+    def utilisation(self, n_workers: Optional[int] = None) -> float:
+        """Busy worker-seconds / (workers x wall-clock) over the finished trials.
+
+        Uses the trials' start and end times. ``n_workers`` defaults to the number of distinct
+        ``additional_info["worker"]`` addresses (1 when trials ran in-process).
+        """
+        spans = [(v.starttime, v.endtime) for _, v in self.items() if v.endtime > v.starttime]
+        if not spans:
+            return 0.0
+        if n_workers is None:
+            workers = {v.additional_info.get("worker") for _, v in self.items()}
+            n_workers = max(1, len(workers - {None}))
+        busy = sum(end - start for start, end in spans)
+        wall = max(e for _, e in spans) - min(s for s, _ in spans)
+        return busy / (n_workers * wall) if wall > 0 else 1.0
+
+    # ------------------------------------------------------------------ helpers
+    def _key(self, info: TrialInfo, create: bool) -> Optional[TrialKey]:
+        if create:
+            cid = self.config_id(info.config)
+        else:
+            cid = self._config_ids.get(config_key(info.config))
+            if cid is None:
+                return None
+        return (cid, info.instance, info.seed, info.budget)
+
+    def _check_space(self, config: Configuration) -> None:
+        space = self.configspace
+        if space is None or config.config_space is space or id(config.config_space) in self._same_spaces:
+            return
+        if config.config_space != space:
+            raise ValueError(
+                "the configuration comes from a different ConfigurationSpace than this "
+                f"RunHistory's; got {dict(config)!r}. Build configurations from the space the "
+                "RunHistory (or Optimizer) was created with."
+            )
+        self._same_spaces.add(id(config.config_space))
+
+    @staticmethod
+    def _describe(info: TrialInfo) -> str:
+        return (
+            f"(config_id={info.config_id}, budget={info.budget}, instance={info.instance!r}, "
+            f"seed={info.seed})"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RunHistory({len(self)} trials, {len(self._configs)} configurations, "
+            f"{len(self._running)} running)"
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def to_json(self) -> dict:
+        """The whole history as a JSON-ready dict (see :meth:`save`)."""
+        return {
+            "format": _FORMAT,
+            "version": 1,
+            "configspace": space_to_json(self.configspace) if self.configspace is not None else None,
+            "crash_cost": self.crash_cost,
+            "configs": [config_to_json(c) for c in self._configs],
+            "trials": [_trial_to_json(k[0], i, v) for k, (i, v) in self._trials.items()],
+            "running": [_trial_to_json(k[0], i, None) for k, i in self._running.items()],
+        }
+
+    def save(self, path: PathLike) -> None:
+        """Write the history to ``path`` as JSON, atomically (temp file, then rename)."""
+        atomic_write_text(path, dumps(self.to_json()))
+
+    @classmethod
+    def from_json(cls, data: dict, configspace: Optional[ConfigurationSpace] = None, source: str = "data") -> "RunHistory":
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ValueError(f"{source} is not a smacish RunHistory (no 'format': '{_FORMAT}')")
+        stored = data.get("configspace")
+        if configspace is None:
+            if stored is None:
+                raise ValueError(f"{source} holds no configuration space; pass configspace=")
+            configspace = space_from_json(stored)
+        elif stored is not None and space_from_json(stored) != configspace:
+            raise ValueError(
+                f"{source} was written for a different configuration space than the one given; "
+                "load it with the space it was written with (or configspace=None to use the "
+                "stored one)"
+            )
+        rh = cls(configspace, crash_cost=data.get("crash_cost", math.inf))
+        configs = [config_from_json(configspace, c) for c in data["configs"]]
+        for c in configs:
+            rh.config_id(c)
+        for row in data["trials"]:
+            info, value = _trial_from_json(row, configs)
+            rh.add(info, value)
+        for row in data.get("running", []):
+            rh.add_running(_trial_from_json(row, configs)[0])
+        return rh
+
+    @classmethod
+    def load(cls, path: PathLike, configspace: Optional[ConfigurationSpace] = None) -> "RunHistory":
+        """Read a history written by :meth:`save`; refuses a file from another space."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON: {err}") from None
+        return cls.from_json(data, configspace, source=str(path))
+
+    def to_dataframe(self) -> "Any":
+        """One row per finished trial (needs pandas): config id, every hyperparameter,
+        budget, instance, seed, cost, status, times, config_id triplet."""
+        try:
+            import pandas as pd
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            raise ImportError("to_dataframe needs pandas: pip install 'smacish[pandas]'") from err
+        names = list(self.configspace.keys()) if self.configspace is not None else []
+        rows = []
+        for key, (info, value) in self._trials.items():
+            row: Dict[str, Any] = {"config_id": key[0]}
+            cfg = dict(info.config)
+            for name in names:
+                row[name] = to_builtin(cfg.get(name))
+            row.update(
+                budget=info.budget, instance=info.instance, seed=info.seed,
+                cost=value.cost, time=value.time, status=value.status.value,
+                starttime=value.starttime, endtime=value.endtime,
+                trial_config_id=info.config_id,
+            )
+            rows.append(row)
+        columns = ["config_id", *names, "budget", "instance", "seed", "cost", "time", "status",
+                   "starttime", "endtime", "trial_config_id"]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def _trial_to_json(cid: int, info: TrialInfo, value: Optional[TrialValue]) -> dict:
+    row: Dict[str, Any] = {
+        "config": cid,
+        "config_id": list(info.config_id) if info.config_id is not None else None,
+        "budget": info.budget,
+        "instance": info.instance,
+        "seed": info.seed,
+        "cutoff": info.cutoff,
+    }
+    if value is not None:
+        row.update(
+            cost=value.cost, time=value.time, status=value.status.value,
+            starttime=value.starttime, endtime=value.endtime,
+            additional_info=value.additional_info,
+        )
+    return row
+
+
+def _trial_from_json(row: dict, configs: List[Configuration]) -> Tuple[TrialInfo, Optional[TrialValue]]:
+    info = TrialInfo(
+        config=configs[row["config"] - 1],
+        budget=row["budget"],
+        instance=row["instance"],
+        seed=row["seed"],
+        config_id=tuple(row["config_id"]) if row["config_id"] is not None else None,
+        cutoff=row.get("cutoff"),
+    )
+    if "cost" not in row:
+        return info, None
+    value = TrialValue(
+        cost=row["cost"], time=row["time"], status=StatusType(row["status"]),
+        starttime=row["starttime"], endtime=row["endtime"],
+        additional_info=row.get("additional_info") or {},
+    )
+    return info, value

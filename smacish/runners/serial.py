@@ -1,0 +1,28 @@
+"""The in-process runner: ask, run the target here, tell; one trial at a time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from smacish.runners._execute import execute_trial
+from smacish.runners._limits import Limits
+
+if TYPE_CHECKING:  # pragma: no cover
+    from smacish.optimizer import Optimizer
+
+
+def run_serial(
+    optimizer: "Optimizer", target: Callable[..., Any], limits: Limits,
+    memory_limit: Optional[float] = None, max_retries: int = 1,
+) -> None:
+    """Run trials in this process until ``limits`` stop it. A trial whose child process died
+    (with a cutoff or memory limit) is run again up to ``max_retries`` times."""
+    n_asked = 0
+    while limits.may_ask(n_asked, optimizer.runhistory.budget_spent):
+        info = optimizer.ask(n_workers=len(optimizer.pending) + 1)
+        n_asked += 1
+        for attempt in range(max_retries + 1):
+            value = execute_trial(target, info, memory_limit)
+            if not value.additional_info.get("lost"):
+                break
+        optimizer.tell(info, value)

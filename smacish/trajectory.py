@@ -1,0 +1,130 @@
+"""Trajectory: the incumbent after each change, in memory and as a JSON-lines file."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional, Sequence, overload
+
+from smacish._io import PathLike, dumps, to_builtin
+from smacish.runhistory import RunHistory
+
+
+@dataclass(frozen=True)
+class TrajectoryEntry:
+    """One change of the incumbent (or of its cost, e.g. after a larger budget)."""
+
+    walltime: float  # seconds since the trajectory started
+    n_trials: int  # finished trials at that moment
+    budget_spent: float
+    budget: float  # the budget the incumbent was judged on
+    cost: float
+    config_id: int  # RunHistory id of the incumbent
+    config: dict
+
+
+class Trajectory(Sequence[TrajectoryEntry]):
+    """The incumbent over time: an entry each time it (or its cost or budget) changes.
+
+    ``clock`` gives the current time in seconds (``time.monotonic`` by default; the simulated
+    runner passes its virtual clock). With ``path`` every entry is appended to that JSON-lines
+    file as it happens.
+
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from smacish import RunHistory, TrialInfo, TrialValue
+    >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    >>> rh, traj = RunHistory(cs), Trajectory(clock=lambda: 0.0)
+    >>> for cost in (0.5, 0.7, 0.1):
+    ...     rh.add(TrialInfo(cs.sample_configuration(), budget=1.0), TrialValue(cost=cost))
+    ...     _ = traj.update(rh)
+    >>> [e.cost for e in traj]
+    [0.5, 0.1]
+    """
+
+    def __init__(self, path: Optional[PathLike] = None, clock: Callable[[], float] = time.monotonic):
+        self._entries: List[TrajectoryEntry] = []
+        self._clock = clock
+        self._start = clock()
+        self.path = Path(path) if path is not None else None
+        self._last_key: Optional[tuple] = None
+
+    def update(
+        self, runhistory: RunHistory, selection: str = "highest_executed_budget",
+        max_budget: Optional[float] = None,
+    ) -> Optional[TrajectoryEntry]:
+        """Add an entry if the incumbent, its budget or its cost changed; return it (or None)."""
+        inc = runhistory.incumbent_entry(selection, max_budget)
+        if inc is None:
+            return None
+        key = (inc.config_id, inc.budget, inc.cost)
+        if key == self._last_key:
+            return None
+        self._last_key = key
+        entry = TrajectoryEntry(
+            walltime=self._clock() - self._start,
+            n_trials=len(runhistory),
+            budget_spent=runhistory.budget_spent,
+            budget=inc.budget,
+            cost=inc.cost,
+            config_id=inc.config_id,
+            config=to_builtin(dict(inc.config)),
+        )
+        self.append(entry)
+        return entry
+
+    def append(self, entry: TrajectoryEntry) -> None:
+        """Add an entry (and append it to the file, when there is one)."""
+        self._entries.append(entry)
+        self._last_key = (entry.config_id, entry.budget, entry.cost)
+        if self.path is not None:
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(dumps(asdict(entry)) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Trajectory":
+        """Read a trajectory file back (entries only; new entries are not written to it)."""
+        traj = cls()
+        path = Path(path)
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                    entry = TrajectoryEntry(**data)
+                except (json.JSONDecodeError, TypeError) as err:
+                    raise ValueError(f"{path}, line {lineno}: not a trajectory entry ({err})") from None
+                traj._entries.append(entry)
+                traj._last_key = (entry.config_id, entry.budget, entry.cost)
+        return traj
+
+    def to_dataframe(self) -> Any:
+        """The entries as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as err:  # pragma: no cover
+            raise ImportError("to_dataframe needs pandas: pip install 'smacish[pandas]'") from err
+        columns = ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_id", "config"]
+        return pd.DataFrame([asdict(e) for e in self._entries], columns=columns)
+
+    @overload
+    def __getitem__(self, index: int) -> TrajectoryEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> List[TrajectoryEntry]: ...
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._entries[index]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[TrajectoryEntry]:
+        return iter(self._entries)
+
+    def __repr__(self) -> str:
+        last = f", last cost {self._entries[-1].cost:.6g}" if self._entries else ""
+        return f"Trajectory({len(self)} entries{last})"

@@ -1,0 +1,158 @@
+"""The vocabulary every part of smacish speaks: what to run, what came back, what to do next."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional, Tuple
+
+from ConfigSpace import Configuration
+
+ConfigId = Tuple[int, int, int]
+"""HpBandSter's ``(iteration, budget index, running index)`` of a configuration."""
+
+
+class StatusType(enum.Enum):
+    """How a trial ended (or that it is still running)."""
+
+    SUCCESS = "SUCCESS"
+    CRASHED = "CRASHED"
+    TIMEOUT = "TIMEOUT"
+    MEMORYOUT = "MEMORYOUT"
+    ABORTED = "ABORTED"
+    RUNNING = "RUNNING"
+
+
+class TrialInfoIntent(enum.Enum):
+    """What the scheduler says: RUN the trial, WAIT for results, or SKIP (nothing to run now)."""
+
+    RUN = "RUN"
+    WAIT = "WAIT"
+    SKIP = "SKIP"
+
+
+class WaitForResults(RuntimeError):
+    """Raised by ``Optimizer.ask`` when nothing can run until pending trials are told."""
+
+    def __init__(self, n_pending: int):
+        self.n_pending = n_pending
+        super().__init__(
+            f"nothing can run until a result arrives: {n_pending} trial(s) pending. "
+            "Tell a result, or ask with a larger n_workers."
+        )
+
+
+@dataclass(frozen=True)
+class TrialInfo:
+    """What to run: a configuration on a budget, instance and seed.
+
+    ``config_id`` is ``(iteration, budget index, running index)``: it names the configuration
+    inside its iteration and survives promotion, so ``(config_id, budget)`` names the trial.
+    ``cutoff`` is the time limit in seconds for this trial (None: no limit).
+
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=1)
+    >>> info = TrialInfo(cs.sample_configuration(), budget=3.0, seed=7, config_id=(0, 0, 2))
+    >>> info.budget, info.config_id
+    (3.0, (0, 0, 2))
+    """
+
+    config: Configuration
+    budget: Optional[float] = None
+    instance: Optional[str] = None
+    seed: int = 0
+    config_id: Optional[ConfigId] = None
+    cutoff: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, Configuration):
+            raise TypeError(
+                f"config must be a ConfigSpace Configuration, got {type(self.config).__name__}"
+            )
+        if self.budget is not None:
+            if isinstance(self.budget, bool) or not isinstance(self.budget, (int, float)):
+                try:
+                    budget = float(self.budget)  # numpy scalars
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"budget must be a number or None, got {self.budget!r}"
+                    ) from None
+                object.__setattr__(self, "budget", budget)
+            if not math.isfinite(self.budget) or self.budget <= 0:
+                raise ValueError(f"budget must be a finite number > 0, got {self.budget!r}")
+            object.__setattr__(self, "budget", float(self.budget))
+        if self.instance is not None and not isinstance(self.instance, str):
+            raise TypeError(f"instance must be a str or None, got {self.instance!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            try:
+                object.__setattr__(self, "seed", int(self.seed))
+            except (TypeError, ValueError):
+                raise TypeError(f"seed must be an int, got {self.seed!r}") from None
+        if self.config_id is not None:
+            cid = tuple(int(v) for v in self.config_id)
+            if len(cid) != 3:
+                raise ValueError(
+                    "config_id must be an (iteration, budget index, running index) triplet, "
+                    f"got {self.config_id!r}"
+                )
+            object.__setattr__(self, "config_id", cid)
+
+    @property
+    def key(self) -> tuple:
+        """``(config_id, instance, seed, budget)``: names this trial within a run, cheap to hash."""
+        return (self.config_id, self.instance, self.seed, self.budget)
+
+
+@dataclass(frozen=True)
+class TrialValue:
+    """What came back from a trial: its cost, how long it took, how it ended.
+
+    >>> TrialValue(cost=0.25, time=1.5).status
+    <StatusType.SUCCESS: 'SUCCESS'>
+    """
+
+    cost: float
+    time: float = 0.0
+    status: StatusType = StatusType.SUCCESS
+    starttime: float = 0.0
+    endtime: float = 0.0
+    additional_info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, StatusType):
+            try:
+                object.__setattr__(self, "status", StatusType(self.status))
+            except ValueError:
+                accepted = ", ".join(s.value for s in StatusType)
+                raise ValueError(
+                    f"status must be a StatusType ({accepted}), got {self.status!r}"
+                ) from None
+        object.__setattr__(self, "cost", _as_float("cost", self.cost))
+        object.__setattr__(self, "time", _as_float("time", self.time))
+        object.__setattr__(self, "starttime", _as_float("starttime", self.starttime))
+        object.__setattr__(self, "endtime", _as_float("endtime", self.endtime))
+        if self.status is StatusType.SUCCESS and not math.isfinite(self.cost):
+            raise ValueError(
+                f"cost is {self.cost!r} with status SUCCESS; a successful trial needs a finite "
+                "cost. Report a failed trial with status=StatusType.CRASHED."
+            )
+        if math.isnan(self.cost):
+            raise ValueError(
+                f"cost is NaN with status {self.status.value}; use a number (or inf) instead"
+            )
+        if not (self.time >= 0):
+            raise ValueError(f"time must be >= 0 seconds, got {self.time!r}")
+        if not isinstance(self.additional_info, dict):
+            raise TypeError(
+                f"additional_info must be a dict, got {type(self.additional_info).__name__}"
+            )
+
+
+def _as_float(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
