@@ -1,28 +1,57 @@
 """Optimizer: ask / tell / optimize; ties the space, the intensifier, the selector, the RunHistory
-and the trajectory together."""
+and the trajectory together, and (with ``output_dir``) makes every tell durable."""
 
 from __future__ import annotations
 
 import logging
 import math
+import time
+import warnings
+from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
-from smacish._io import PathLike, config_key, dumps
+from smacish import _runlog
+from smacish._io import PathLike, atomic_write_text, config_from_json, config_key, dumps, space_from_json, space_to_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.selection import ConfigSelector, RandomSelector
 from smacish.trajectory import Trajectory
-from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
+from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
 
 logger = logging.getLogger("smacish")
 
 SELECTORS: Dict[str, Callable[[ConfigurationSpace, int], ConfigSelector]] = {
     "random": lambda space, seed: RandomSelector(space, seed=seed),
 }
+
+
+class _Proposals:
+    """Stands between the scheduler and the selector: records each proposal (configuration and
+    the selector's state after it) for the run log, or, while a run is replayed, hands back the
+    logged proposals instead of asking the selector again."""
+
+    def __init__(self, selector: ConfigSelector):
+        self.selector = selector
+        self.recorded: List[Dict[str, Any]] = []
+        self.forced: Deque[Dict[str, Any]] = deque()
+        self.record = False
+        self.space: Optional[ConfigurationSpace] = None
+
+    def propose(self, runhistory: RunHistory, pending: Sequence[Configuration]) -> Configuration:
+        if self.forced:
+            proposal = self.forced.popleft()
+            if proposal.get("state") is not None and hasattr(self.selector, "set_state"):
+                self.selector.set_state(proposal["state"])
+            return config_from_json(self.space, proposal["config"])
+        config = self.selector.propose(runhistory, pending)
+        if self.record:
+            state = self.selector.get_state() if hasattr(self.selector, "get_state") else None
+            self.recorded.append({"config": _runlog.config_to_json(config), "state": state})
+        return config
 
 
 class Optimizer:
@@ -38,7 +67,7 @@ class Optimizer:
     >>> opt.tell(info, (info.config["x"] - 1) ** 2)
     >>> incumbent = opt.optimize(lambda config, budget: (config["x"] - 1) ** 2, n_trials=30)
     >>> len(opt.runhistory)
-    31
+    30
 
     Args:
         configspace: the search space.
@@ -46,8 +75,12 @@ class Optimizer:
         selector: ``"random"`` or an object with ``propose(runhistory, pending)``.
         seed: seeds every random choice; the same seed and results give the same asks.
         n_workers: the concurrency ``ask`` plans for when called without ``n_workers``.
-        output_dir: where the RunHistory, the trial log and the trajectory are written.
+        output_dir: a new directory for the run: settings, a durable log of every trial, the
+            RunHistory and the trajectory. Resume a run with :meth:`Optimizer.load`.
         crash_cost: the cost a crashed trial counts with.
+        warmstart: a RunHistory of an earlier run (same space) whose trials seed this one.
+        durable: with ``output_dir``, fsync each tell (``False``: flush only, which survives a
+            killed process but not a power cut, and is faster).
     """
 
     def __init__(
@@ -59,7 +92,18 @@ class Optimizer:
         n_workers: int = 1,
         output_dir: Optional[PathLike] = None,
         crash_cost: float = math.inf,
+        warmstart: Optional[RunHistory] = None,
+        durable: bool = True,
     ):
+        self._setup(configspace, intensifier, selector, seed, n_workers, crash_cost)
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        if self.output_dir is not None:
+            self._create_run_dir(selector, durable)
+        if warmstart is not None:
+            self._warmstart(warmstart)
+        self._start_clock(0.0)
+
+    def _setup(self, configspace, intensifier, selector, seed, n_workers, crash_cost) -> None:
         errors = []
         if not isinstance(configspace, ConfigurationSpace):
             errors.append(f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}")
@@ -83,34 +127,65 @@ class Optimizer:
         self.configspace = configspace
         self.seed = int(seed)
         self.n_workers = n_workers
-        self.output_dir = Path(output_dir) if output_dir is not None else None
-        if self.output_dir is not None:
-            self._prepare_output_dir()
         selector_seed, scheduler_seed = np.random.SeedSequence(self.seed).generate_state(2)
         self.selector = SELECTORS[selector](configspace, int(selector_seed)) if isinstance(selector, str) else selector
         self.runhistory = RunHistory(configspace, crash_cost=crash_cost)
         self.intensifier = intensifier
-        intensifier.bind(self.runhistory, self.selector, int(scheduler_seed))
-        self.trajectory = Trajectory(path=self.output_dir / "trajectory.jsonl" if self.output_dir else None)
+        self._proposals = _Proposals(self.selector)
+        self._proposals.space = configspace
+        intensifier.bind(self.runhistory, self._proposals, int(scheduler_seed))
+        self._t0 = time.monotonic()
+        self._time_override: Optional[float] = None
+        self.trajectory = Trajectory(clock=self._now)
         self._pending: Dict[tuple, TrialInfo] = {}
+        self._reissue: Deque[TrialInfo] = deque()
+        self._n_warm = 0
+        self._warm_budget = 0.0
+        self._log: Optional[_runlog.RunLog] = None
+        self._snapshot_at = 0
 
-    def _prepare_output_dir(self) -> None:
-        out = self.output_dir
-        if out.exists() and any((out / name).exists() for name in ("runhistory.json", "trials.jsonl")):
-            raise FileExistsError(
-                f"{out} already holds a run; choose a new output_dir so nothing is overwritten"
-            )
-        out.mkdir(parents=True, exist_ok=True)
+    # ------------------------------------------------------------------ the clock
+    def _start_clock(self, elapsed_before: float) -> None:
+        self._t0 = time.monotonic() - elapsed_before
+        self.trajectory._start = 0.0
+
+    def _now(self) -> float:
+        """Seconds since the run started (across resumes); the logged time while replaying."""
+        if self._time_override is not None:
+            return self._time_override
+        return time.monotonic() - self._t0
 
     # ------------------------------------------------------------------ ask / tell
+    @property
+    def n_asked(self) -> int:
+        """Trials of this run asked so far (told or pending; warm-start trials not counted)."""
+        return len(self.runhistory) - self._n_warm + len(self._pending) - len(self._reissue)
+
+    @property
+    def budget_spent(self) -> float:
+        """Sum of the budgets of this run's finished trials (warm-start trials not counted)."""
+        return self.runhistory.budget_spent - self._warm_budget
+
     def ask(self, n_workers: Optional[int] = None) -> TrialInfo:
         """The next trial to run. Never blocks: raises :class:`WaitForResults` when nothing can
-        run until pending trials are told (every one of ``n_workers`` instances waits)."""
-        intent, info = self.intensifier.get_next_trial(n_workers or self.n_workers)
+        run until pending trials are told (every one of ``n_workers`` instances waits).
+
+        After :meth:`load`, trials that were pending when the run stopped come first."""
+        if self._reissue:
+            info = self._reissue.popleft()
+            if self._log is not None:
+                self._log.reissue(info, self._now())
+            return info
+        n_workers = n_workers or self.n_workers
+        self._proposals.record = self._log is not None
+        self._proposals.recorded = []
+        intent, info = self.intensifier.get_next_trial(n_workers)
         if intent is not TrialInfoIntent.RUN:
             raise WaitForResults(len(self._pending))
         self._pending[info.key] = info
         self.runhistory.add_running(info)
+        if self._log is not None:
+            self._log.ask(info, n_workers, self._now(), self._proposals.recorded)
         return info
 
     def tell(self, info: TrialInfo, value: Union[TrialValue, float]) -> None:
@@ -122,12 +197,15 @@ class Optimizer:
             raise ValueError(f"trial {getattr(info, 'key', info)!r} was never asked; tell only trials from ask()")
         if not isinstance(value, TrialValue):
             value = TrialValue(cost=value)
+        if asked in self._reissue:  # told without being asked again after a resume
+            self._reissue.remove(asked)
         self.runhistory.add(asked, value)
         del self._pending[info.key]
         self.intensifier.process_result(asked, value)
-        if self.output_dir is not None:
-            self._log_trial(asked, value)
         entry = self.trajectory.update(self.runhistory, self.intensifier.incumbent_selection, self.intensifier.max_budget)
+        if self._log is not None:
+            self._log.tell(asked, value, self._now())
+            self._maybe_snapshot()
         if logger.isEnabledFor(logging.INFO):
             best = self.trajectory[-1].cost if len(self.trajectory) else math.nan
             logger.info(
@@ -136,17 +214,6 @@ class Optimizer:
                 best, " (new)" if entry else "",
             )
 
-    def _log_trial(self, info: TrialInfo, value: TrialValue) -> None:
-        row = {
-            "config": self.runhistory.config_id(info.config), "config_id": info.config_id,
-            "budget": info.budget, "instance": info.instance, "seed": info.seed,
-            "cost": value.cost, "time": value.time, "status": value.status.value,
-            "starttime": value.starttime, "endtime": value.endtime,
-            "additional_info": value.additional_info,
-        }
-        with open(self.output_dir / "trials.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(dumps(row) + "\n")
-
     # ------------------------------------------------------------------ reading
     @property
     def incumbent(self) -> Optional[Configuration]:
@@ -154,15 +221,166 @@ class Optimizer:
         return self.runhistory.incumbent(self.intensifier.incumbent_selection, self.intensifier.max_budget)
 
     @property
-    def pending(self) -> list:
+    def pending(self) -> List[TrialInfo]:
         """Trials asked and not yet told."""
         return list(self._pending.values())
 
+    # ------------------------------------------------------------------ the run directory
+    def _settings(self, selector: Union[str, ConfigSelector]) -> Dict[str, Any]:
+        return {
+            "configspace": space_to_json(self.configspace),
+            "intensifier": {"class": type(self.intensifier).__name__, "settings": self.intensifier.settings},
+            "selector": selector if isinstance(selector, str) else None,
+            "selector_class": type(self.selector).__qualname__,
+            "seed": self.seed,
+            "n_workers": self.n_workers,
+            "crash_cost": self.runhistory.crash_cost,
+        }
+
+    def _create_run_dir(self, selector: Union[str, ConfigSelector], durable: bool) -> None:
+        out = self.output_dir
+        if out.exists() and _runlog.holds_run(out):
+            raise FileExistsError(
+                f"{out} already holds a run; resume it with smacish.Optimizer.load({str(out)!r}) "
+                "or choose a new output_dir"
+            )
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            _runlog.write_settings(out, self._settings(selector))
+            self._log = _runlog.RunLog(out, durable)
+        except OSError as err:
+            raise type(err)(f"output_dir {out} cannot hold a run ({err.strerror or err}); choose another") from None
+        self.trajectory.path = out / _runlog.TRAJECTORY
+
+    def _warmstart(self, previous: RunHistory) -> None:
+        """Seed this run with an earlier run's trials. From a different space, each configuration
+        is carried over by its values (new hyperparameters at their defaults); configurations
+        that are not valid in this space are left out with a warning."""
+        if not isinstance(previous, RunHistory):
+            raise TypeError(f"warmstart must be a RunHistory, got {type(previous).__name__}")
+        same = previous.configspace is None or previous.configspace == self.configspace
+        moved: Dict[int, Optional[Configuration]] = {}
+        skipped = 0
+        for info, value in previous.items():
+            cid = previous.config_id(info.config)
+            if cid not in moved:
+                moved[cid] = _carry_over(info.config, self.configspace, same)
+            config = moved[cid]
+            if config is None:
+                skipped += 1
+                continue
+            self._add_warm(TrialInfo(config, info.budget, info.instance, info.seed, None, info.cutoff), value)
+        if skipped:
+            warnings.warn(f"warmstart: {skipped} trial(s) left out, their configurations are not "
+                          "valid in this configuration space", UserWarning, stacklevel=3)
+
+    def _add_warm(self, info: TrialInfo, value: TrialValue) -> None:
+        self.runhistory.add(info, value)
+        self._n_warm += 1
+        self._warm_budget += 1.0 if info.budget is None else info.budget
+        if self._log is not None:
+            self._log.warm(info, value)
+
+    def _maybe_snapshot(self, force: bool = False) -> None:
+        """Rewrite runhistory.json for readers, geometrically less often (O(1) amortised)."""
+        n = len(self.runhistory)
+        if force or n >= max(2 * self._snapshot_at, self._snapshot_at + 100):
+            self._snapshot_at = n
+            self.runhistory.save(self.output_dir / _runlog.RUNHISTORY)
+
     def save(self) -> None:
-        """Write the RunHistory to ``output_dir/runhistory.json`` (atomically)."""
+        """Write the RunHistory snapshot to ``output_dir/runhistory.json`` now (atomically)."""
         if self.output_dir is None:
             raise ValueError("this Optimizer has no output_dir; pass output_dir= to save")
-        self.runhistory.save(self.output_dir / "runhistory.json")
+        self._maybe_snapshot(force=True)
+
+    @classmethod
+    def load(
+        cls,
+        output_dir: PathLike,
+        selector: Optional[ConfigSelector] = None,
+        configspace: Optional[ConfigurationSpace] = None,
+        intensifier: Optional[ParallelScheduler] = None,
+        durable: bool = True,
+    ) -> "Optimizer":
+        """Rebuild the run in ``output_dir`` and continue it.
+
+        Space, intensifier, selector and seed come from the directory (pass ``selector`` again
+        if the run used one of your own). Finished trials are not run again; trials that were
+        asked but not told come back first from :meth:`ask`. ``configspace`` / ``intensifier``,
+        if given, must equal the stored ones: a changed run is refused (warm-start a new run
+        from the old RunHistory instead).
+        """
+        out = Path(output_dir)
+        settings = _runlog.read_settings(out)
+        stored_space = space_from_json(settings["configspace"])
+        hint = (f"; to start a changed run from this one, use smacish.Optimizer(..., warmstart="
+                f"smacish.RunHistory.load({str(out / _runlog.RUNHISTORY)!r}))")
+        if configspace is not None and configspace != stored_space:
+            raise ValueError(
+                f"the configuration space differs from the one the run in {out} was started with "
+                f"({_runlog.space_difference(stored_space, configspace)}){hint}"
+            )
+        space = configspace if configspace is not None else stored_space
+        stored_int = settings["intensifier"]
+        if intensifier is not None:
+            diffs = [f"{k}: {stored_int['settings'].get(k)!r} -> {v!r}"
+                     for k, v in intensifier.settings.items() if stored_int["settings"].get(k) != _json_round(v)]
+            if type(intensifier).__name__ != stored_int["class"]:
+                diffs.insert(0, f"class: {stored_int['class']} -> {type(intensifier).__name__}")
+            if diffs:
+                raise ValueError(f"the intensifier differs from the run in {out} ({'; '.join(diffs)}){hint}")
+        else:
+            from smacish import intensifiers
+
+            intensifier = getattr(intensifiers, stored_int["class"])(**stored_int["settings"])
+        if selector is None:
+            if settings["selector"] is None:
+                raise ValueError(
+                    f"the run in {out} used its own selector ({settings['selector_class']}); "
+                    "pass it again: Optimizer.load(..., selector=...)"
+                )
+            selector = settings["selector"]
+        opt = cls.__new__(cls)
+        opt._setup(space, intensifier, selector, settings["seed"], settings["n_workers"], settings["crash_cost"])
+        opt.output_dir = out
+        opt._replay(_runlog.read_events(out))
+        opt._log = _runlog.RunLog(out, durable)
+        opt.trajectory.path = out / _runlog.TRAJECTORY
+        atomic_write_text(opt.trajectory.path, "".join(dumps(e.__dict__) + "\n" for e in opt.trajectory))
+        opt._maybe_snapshot(force=True)
+        return opt
+
+    def _replay(self, events: List[Dict[str, Any]]) -> None:
+        last_t = 0.0
+        asked_order: List[tuple] = []
+        for number, event in enumerate(events, 1):
+            kind = event["e"]
+            self._time_override = last_t = event.get("t", last_t)
+            if kind == "ask":
+                self._proposals.forced = deque(event["proposals"])
+                info = self.ask(event["n_workers"])
+                logged = _runlog.trial_from_json(self.configspace, event["trial"])
+                if info.key != logged.key or self._proposals.forced:
+                    raise ValueError(
+                        f"{self.output_dir / _runlog.EVENTS}, event {number}: replaying the run asked "
+                        f"{info.key}, but the log says {logged.key}; was the log edited, or did smacish's "
+                        "version change?"
+                    )
+                asked_order.append(info.key)
+            elif kind == "tell":
+                key = _runlog.key_from_json(event["trial"])
+                if key not in self._pending:
+                    raise ValueError(f"{self.output_dir / _runlog.EVENTS}, event {number}: tells {key}, which was not pending")
+                self.tell(self._pending[key], _runlog.value_from_json(event["value"]))
+            elif kind == "warm":
+                self._add_warm(_runlog.trial_from_json(self.configspace, event["trial"]),
+                               _runlog.value_from_json(event["value"]))
+        self._time_override = None
+        self._start_clock(last_t)
+        self._reissue = deque(self._pending[k] for k in asked_order if k in self._pending)
+        if self._reissue:
+            logger.warning("resumed run: %d trial(s) that were pending are asked again first", len(self._reissue))
 
     # ------------------------------------------------------------------ the loop
     def optimize(
@@ -176,13 +394,15 @@ class Optimizer:
         memory_limit: Optional[float] = None,
         max_retries: int = 1,
     ) -> Optional[Configuration]:
-        """Run trials until ``n_trials``, ``walltime_limit`` (s) or ``budget_limit`` (sum of
-        budgets) is reached, whichever comes first, and return the incumbent.
+        """Run trials until the run has ``n_trials`` trials, ``walltime_limit`` seconds of this
+        call have passed, or the run has spent ``budget_limit`` (sum of budgets), whichever
+        comes first, and return the incumbent.
 
         ``target(config, budget=..., seed=..., instance=...)`` gets the keyword arguments its
         signature accepts and returns a cost or a dict with ``"cost"`` (or ``"loss"``). With a
         ``client`` (any ``distributed.Client``) or ``n_workers > 1`` the trials run on Dask;
-        otherwise in this process. ``memory_limit`` is in MB per trial.
+        otherwise in this process. ``memory_limit`` is in MB per trial; a trial whose process
+        dies is retried up to ``max_retries`` times.
         """
         from smacish.runners import Limits, run_dask, run_serial
 
@@ -208,3 +428,25 @@ class Optimizer:
         inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)
         best = f", incumbent cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else ""
         return f"Optimizer({self.intensifier!r}, {len(self.runhistory)} trials{best})"
+
+
+def _carry_over(config: Configuration, space: ConfigurationSpace, same: bool) -> Optional[Configuration]:
+    if same:
+        return Configuration(space, vector=config.get_array())
+    values = dict(space.get_default_configuration())
+    values.update({k: v for k, v in dict(config).items() if k in space})
+    try:
+        candidate = Configuration(space, values=values, allow_inactive_with_values=True)
+        # drop values of hyperparameters that the conditions make inactive, then validate
+        active = Configuration(space, vector=candidate.get_array())
+        active.check_valid_configuration()
+        return active
+    except Exception:  # noqa: BLE001 - ConfigSpace raises several kinds for illegal values
+        return None
+
+
+def _json_round(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists)."""
+    import json
+
+    return json.loads(dumps(value))

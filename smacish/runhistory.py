@@ -369,14 +369,17 @@ class RunHistory:
                 "stored one)"
             )
         rh = cls(configspace, crash_cost=data.get("crash_cost", math.inf))
-        configs = [config_from_json(configspace, c) for c in data["configs"]]
-        for c in configs:
-            rh.config_id(c)
-        for row in data["trials"]:
-            info, value = _trial_from_json(row, configs)
-            rh.add(info, value)
-        for row in data.get("running", []):
-            rh.add_running(_trial_from_json(row, configs)[0])
+        try:
+            configs = [config_from_json(configspace, c) for c in data["configs"]]
+            for c in configs:
+                rh.config_id(c)
+            for row in data["trials"]:
+                info, value = _trial_from_json(row, configs)
+                rh.add(info, value)
+            for row in data.get("running", []):
+                rh.add_running(_trial_from_json(row, configs)[0])
+        except (KeyError, IndexError, TypeError, AttributeError) as err:
+            raise ValueError(f"{source} is a damaged smacish RunHistory: {type(err).__name__} {err}") from None
         return rh
 
     @classmethod

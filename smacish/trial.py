@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
@@ -71,24 +72,17 @@ class TrialInfo:
                 f"config must be a ConfigSpace Configuration, got {type(self.config).__name__}"
             )
         if self.budget is not None:
-            if isinstance(self.budget, bool) or not isinstance(self.budget, (int, float)):
-                try:
-                    budget = float(self.budget)  # numpy scalars
-                except (TypeError, ValueError):
-                    raise TypeError(
-                        f"budget must be a number or None, got {self.budget!r}"
-                    ) from None
-                object.__setattr__(self, "budget", budget)
+            # numbers.Real covers int, float and numpy scalars; not str or bool
+            if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real):
+                raise TypeError(f"budget must be a number (int or float) or None, got {self.budget!r}")
             if not math.isfinite(self.budget) or self.budget <= 0:
                 raise ValueError(f"budget must be a finite number > 0, got {self.budget!r}")
             object.__setattr__(self, "budget", float(self.budget))
         if self.instance is not None and not isinstance(self.instance, str):
             raise TypeError(f"instance must be a str or None, got {self.instance!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            try:
-                object.__setattr__(self, "seed", int(self.seed))
-            except (TypeError, ValueError):
-                raise TypeError(f"seed must be an int, got {self.seed!r}") from None
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+            raise TypeError(f"seed must be an int, got {self.seed!r}")
+        object.__setattr__(self, "seed", int(self.seed))  # numpy integers -> int
         if self.config_id is not None:
             cid = tuple(int(v) for v in self.config_id)
             if len(cid) != 3:
@@ -150,9 +144,7 @@ class TrialValue:
 
 
 def _as_float(name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    # numbers.Real covers int, float and numpy scalars; a str such as "0.5" is refused
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number (int or float), got {value!r}")
+    return float(value)

@@ -132,6 +132,13 @@ class ParallelScheduler:
         if errors:
             raise ValueError(f"{type(self).__name__}: " + "; ".join(errors))
 
+        self.settings = {  # the constructor's arguments, JSON-ready: saved with a run
+            "min_budget": min_budget, "max_budget": max_budget, "eta": eta, "instances": instances,
+            "n_seeds": n_seeds, "instance_order": instance_order, "deterministic": deterministic,
+            "num_initial_challengers": num_initial_challengers,
+            "incumbent_selection": incumbent_selection, "min_chall": min_chall, "cutoff": cutoff,
+            "run_obj_time": run_obj_time, "adaptive_capping_slackfactor": adaptive_capping_slackfactor,
+        }
         self.min_budget = float(min_budget)
         self.max_budget = float(max_budget)
         self.eta = eta

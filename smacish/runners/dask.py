@@ -85,7 +85,6 @@ class _DaskLoop:
         self.max_retries = max_retries
         self.inflight: Dict[Any, Tuple[TrialInfo, int]] = {}  # future -> (trial, attempt)
         self.done: "queue.Queue[Any]" = queue.Queue()
-        self.n_asked = 0
         self.capacity = 0
         self._capacity_checked = -math.inf
 
@@ -99,7 +98,7 @@ class _DaskLoop:
 
     def _committed_budget(self) -> float:
         inflight = sum(1.0 if i.budget is None else i.budget for i, _ in self.inflight.values())
-        return self.optimizer.runhistory.budget_spent + inflight
+        return self.optimizer.budget_spent + inflight
 
     # ------------------------------------------------------------------ submitting
     def _submit(self, info: TrialInfo, attempt: int) -> None:
@@ -112,12 +111,11 @@ class _DaskLoop:
 
     def _fill(self) -> None:
         capacity = self._refresh_capacity()
-        while len(self.inflight) < capacity and self.limits.may_ask(self.n_asked, self._committed_budget()):
+        while len(self.inflight) < capacity and self.limits.may_ask(self.optimizer.n_asked, self._committed_budget()):
             try:
                 info = self.optimizer.ask(n_workers=capacity)
             except WaitForResults:
                 return
-            self.n_asked += 1
             self._submit(info, 0)
 
     # ------------------------------------------------------------------ receiving

@@ -17,10 +17,8 @@ def run_serial(
 ) -> None:
     """Run trials in this process until ``limits`` stop it. A trial whose child process died
     (with a cutoff or memory limit) is run again up to ``max_retries`` times."""
-    n_asked = 0
-    while limits.may_ask(n_asked, optimizer.runhistory.budget_spent):
+    while limits.may_ask(optimizer.n_asked, optimizer.budget_spent):
         info = optimizer.ask(n_workers=len(optimizer.pending) + 1)
-        n_asked += 1
         for attempt in range(max_retries + 1):
             value = execute_trial(target, info, memory_limit)
             if not value.additional_info.get("lost"):
