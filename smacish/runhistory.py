@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import html
 import json
 import math
 from dataclasses import dataclass
@@ -84,18 +85,19 @@ class RunHistory:
                 f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}"
             )
         crash_cost = float(crash_cost)
-        if math.isnan(crash_cost):
-            raise ValueError("crash_cost is NaN; use a number or inf")
+        if math.isnan(crash_cost) or crash_cost == -math.inf:
+            raise ValueError(f"crash_cost is {crash_cost}; use a number or inf")
         self.configspace = configspace
         self.crash_cost = crash_cost
-        self._same_spaces: set = set()  # ids of spaces known equal to self.configspace
+        self._same_spaces: List[ConfigurationSpace] = []  # spaces known equal to self.configspace
         self._configs: List[Configuration] = []  # index + 1 = config id
         self._config_ids: Dict[bytes, int] = {}
         self._trials: Dict[TrialKey, Tuple[TrialInfo, TrialValue]] = {}
         self._running: Dict[TrialKey, TrialInfo] = {}
         self._aggregates: Dict[Tuple[int, Optional[float]], _Aggregate] = {}
         self._max_budget_of: Dict[int, float] = {}
-        self._heaps: Dict[float, list] = {}  # level -> heap of (mean, config id, stamp)
+        self._budgets_of: Dict[int, set] = {}
+        self._heaps: Dict[float, list] = {}  # level -> heap of (mean, config id, stamp, kind, budget)
         self._levels: List[float] = []  # sorted
         self._budget_spent = 0.0
 
@@ -127,6 +129,7 @@ class RunHistory:
 
     def add_running(self, info: TrialInfo) -> None:
         """Mark a trial as running; it shows in :meth:`running` until its value is added."""
+        self._check_space(info.config)  # also for a look-alike of a known configuration
         key = self._key(info, create=True)
         if key in self._trials:
             raise ValueError(f"trial {self._describe(info)} is already finished; cannot run it again")
@@ -176,6 +179,7 @@ class RunHistory:
         if budget is not None:
             if budget > self._max_budget_of.get(cid, -math.inf):
                 self._max_budget_of[cid] = budget
+            self._budgets_of.setdefault(cid, set()).add(budget)
             level = budget
         else:
             level = float(agg.n)  # instance-based: judged on the number of pairs
@@ -183,7 +187,9 @@ class RunHistory:
         if heap is None:
             heap = self._heaps[level] = []
             bisect.insort(self._levels, level)
-        heapq.heappush(heap, (agg.mean if agg.n else math.inf, cid, agg.stamp, budget))
+        # budget-based (1) before instance-based (0) keeps None from being compared with a float
+        kind = 0 if budget is None else 1
+        heapq.heappush(heap, (agg.mean if agg.n else math.inf, cid, agg.stamp, kind, budget))
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -227,7 +233,7 @@ class RunHistory:
     def get_budgets(self, config: Configuration) -> List[float]:
         """Budgets ``config`` has finished trials on, ascending."""
         cid = self._config_ids.get(config_key(config))
-        return sorted(b for (c, b) in self._aggregates if c == cid and b is not None)
+        return sorted(self._budgets_of.get(cid, ()))
 
     def incumbent(
         self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None
@@ -270,14 +276,14 @@ class RunHistory:
                     best = top
         if best is None:
             return None
-        cost, cid, _, budget = best
+        cost, cid, _, _, budget = best
         level = budget if budget is not None else float(self._aggregates[(cid, None)].n)
         return Incumbent(self._configs[cid - 1], cid, level, cost)
 
     def _top(self, level: float) -> Optional[tuple]:
         heap = self._heaps.get(level)
         while heap:
-            cost, cid, stamp, budget = heap[0]
+            cost, cid, stamp, _, budget = heap[0]
             agg = self._aggregates[(cid, budget)]
             current_level = budget if budget is not None else float(agg.n)
             if agg.stamp == stamp and current_level == level:
@@ -313,7 +319,7 @@ class RunHistory:
 
     def _check_space(self, config: Configuration) -> None:
         space = self.configspace
-        if space is None or config.config_space is space or id(config.config_space) in self._same_spaces:
+        if space is None or config.config_space is space or any(config.config_space is s for s in self._same_spaces):
             return
         if config.config_space != space:
             raise ValueError(
@@ -321,7 +327,7 @@ class RunHistory:
                 f"RunHistory's; got {dict(config)!r}. Build configurations from the space the "
                 "RunHistory (or Optimizer) was created with."
             )
-        self._same_spaces.add(id(config.config_space))
+        self._same_spaces.append(config.config_space)
 
     @staticmethod
     def _describe(info: TrialInfo) -> str:
@@ -392,30 +398,53 @@ class RunHistory:
             raise ValueError(f"{path} is not valid JSON: {err}") from None
         return cls.from_json(data, configspace, source=str(path))
 
-    def to_dataframe(self) -> "Any":
-        """One row per finished trial (needs pandas): config id, every hyperparameter,
-        budget, instance, seed, cost, status, times, config_id triplet."""
+    def to_dataframe(self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None) -> "Any":
+        """One row per finished trial, in the order told (needs pandas): config id, every
+        hyperparameter, budget, instance, seed, cost, status, start/end time, ``walltime``
+        (seconds from the first start to this trial's end) and ``incumbent_so_far`` (the
+        incumbent's cost under ``selection`` once this trial was in)."""
         try:
             import pandas as pd
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe needs pandas: pip install 'smacish[pandas]'") from err
         names = list(self.configspace.keys()) if self.configspace is not None else []
+        fixed = {"config_id", "budget", "instance", "seed", "cost", "time", "status", "starttime",
+                 "endtime", "walltime", "incumbent_so_far", "trial_config_id"}
+        # a hyperparameter named like a trial column keeps its values under "config:<name>"
+        hp_columns = [f"config:{n}" if n in fixed else n for n in names]
+        first_start = min((v.starttime for _, v in self._trials.values()), default=0.0)
+        replay = RunHistory(crash_cost=self.crash_cost)
         rows = []
         for key, (info, value) in self._trials.items():
             row: Dict[str, Any] = {"config_id": key[0]}
             cfg = dict(info.config)
-            for name in names:
-                row[name] = to_builtin(cfg.get(name))
+            for name, column in zip(names, hp_columns):
+                row[column] = to_builtin(cfg.get(name))
+            replay.add(info, value)
+            inc = replay.incumbent_entry(selection, max_budget) if selection != "highest_budget" or max_budget else None
             row.update(
                 budget=info.budget, instance=info.instance, seed=info.seed,
                 cost=value.cost, time=value.time, status=value.status.value,
                 starttime=value.starttime, endtime=value.endtime,
+                walltime=value.endtime - first_start,
+                incumbent_so_far=inc.cost if inc else math.nan,
                 trial_config_id=info.config_id,
             )
             rows.append(row)
-        columns = ["config_id", *names, "budget", "instance", "seed", "cost", "time", "status",
-                   "starttime", "endtime", "trial_config_id"]
+        columns = ["config_id", *hp_columns, "budget", "instance", "seed", "cost", "time", "status",
+                   "starttime", "endtime", "walltime", "incumbent_so_far", "trial_config_id"]
         return pd.DataFrame(rows, columns=columns)
+
+    def _repr_html_(self) -> str:
+        inc = self.incumbent_entry()
+        rows = [("trials", f"{len(self)} finished, {len(self._running)} running"),
+                ("configurations", str(len(self._configs))),
+                ("budget spent", f"{self.budget_spent:g}")]
+        if inc is not None:
+            rows.append(("incumbent", f"config {inc.config_id}: cost {inc.cost:.6g} on budget {inc.budget:g}"))
+            rows += [(f"&nbsp;&nbsp;{html.escape(str(k))}", html.escape(str(v))) for k, v in dict(inc.config).items()]
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        return f"<table><caption>RunHistory</caption>{body}</table>"
 
 
 def _trial_to_json(cid: int, info: TrialInfo, value: Optional[TrialValue]) -> dict:

@@ -83,6 +83,10 @@ class TrialInfo:
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
             raise TypeError(f"seed must be an int, got {self.seed!r}")
         object.__setattr__(self, "seed", int(self.seed))  # numpy integers -> int
+        if self.cutoff is not None:
+            if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, numbers.Real) or not self.cutoff > 0:
+                raise ValueError(f"cutoff must be None or a number of seconds > 0, got {self.cutoff!r}")
+            object.__setattr__(self, "cutoff", float(self.cutoff))
         if self.config_id is not None:
             cid = tuple(int(v) for v in self.config_id)
             if len(cid) != 3:

@@ -1,0 +1,1 @@
+"""smacish benchmarks: overhead, scaling and utilisation measurements (run each script directly)."""
