@@ -130,9 +130,10 @@ def read_settings(directory: Path) -> Dict[str, Any]:
     return data
 
 
-def read_events(directory: Path) -> List[Dict[str, Any]]:
+def read_events(directory: Path, repair: bool = True) -> List[Dict[str, Any]]:
     """The events of a run, in order. A truncated last line (a crash mid-write) is dropped
-    with a warning and cut from the file; anything else corrupt is a ValueError."""
+    with a warning and cut from the file (``repair=False``: left alone, for readers of a run
+    that may still be writing); anything else corrupt is a ValueError."""
     path = directory / EVENTS
     if not path.exists():
         return []
@@ -145,7 +146,11 @@ def read_events(directory: Path) -> List[Dict[str, Any]]:
             if event is None:
                 raise ValueError(f"{path}, line {lineno}: corrupt event; the log cannot be replayed")
             events.append(event)
-    if tail.strip():
+    if tail.strip() and not repair:
+        event = _parse_event(tail)
+        if event is not None:
+            events.append(event)
+    elif tail.strip():
         event = _parse_event(tail)
         with open(path, "r+b") as fh:
             if event is None:

@@ -1,0 +1,5 @@
+import sys
+
+from smacish.cli import main
+
+sys.exit(main())

@@ -1,0 +1,130 @@
+"""The command line: ``smacish status|plot|export DIR`` on a run directory (also while it runs).
+
+Reads the directory only (``plot`` and ``export`` write where you tell them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from smacish import _runlog
+from smacish._io import space_from_json
+from smacish.intensifiers.parallel_scheduler import ParallelScheduler
+from smacish.runhistory import RunHistory
+from smacish.trajectory import Trajectory
+from smacish.trial import TrialInfo
+
+
+@dataclass
+class RunView:
+    """A read-only view of a run directory: what ``status``, ``plot`` and ``export`` show."""
+
+    directory: Path
+    settings: dict
+    intensifier: ParallelScheduler
+    runhistory: RunHistory
+    trajectory: Trajectory
+    pending: List[TrialInfo]
+    last_event: float  # run time (s) of the last logged event
+
+    @classmethod
+    def read(cls, directory: str) -> "RunView":
+        out = Path(directory)
+        settings = _runlog.read_settings(out)
+        space = space_from_json(settings["configspace"])
+        from smacish import intensifiers
+
+        spec = settings["intensifier"]
+        intensifier = getattr(intensifiers, spec["class"])(**spec["settings"])
+        rh = RunHistory(space, crash_cost=settings["crash_cost"])
+        asked = {}
+        last = 0.0
+        for event in _runlog.read_events(out, repair=False):
+            last = event.get("t", last)
+            if event["e"] == "ask":
+                info = _runlog.trial_from_json(space, event["trial"])
+                asked[info.key] = info
+            elif event["e"] == "tell":
+                info = asked.pop(_runlog.key_from_json(event["trial"]), None)
+                if info is not None:
+                    rh.add(info, _runlog.value_from_json(event["value"]))
+            elif event["e"] == "warm":
+                rh.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
+        path = out / _runlog.TRAJECTORY
+        trajectory = Trajectory.load(path) if path.exists() else Trajectory()
+        return cls(out, settings, intensifier, rh, trajectory, list(asked.values()), last)
+
+
+def _status(view: RunView) -> str:
+    rh, spec = view.runhistory, view.settings["intensifier"]
+    age = time.time() - (view.directory / _runlog.EVENTS).stat().st_mtime if (view.directory / _runlog.EVENTS).exists() else float("nan")
+    lines = [
+        f"run:         {view.directory}",
+        f"intensifier: {spec['class']}(min_budget={spec['settings']['min_budget']}, "
+        f"max_budget={spec['settings']['max_budget']}, eta={spec['settings']['eta']}), "
+        f"selector {view.settings['selector'] or view.settings['selector_class']}, seed {view.settings['seed']}",
+        f"trials:      {len(rh)} finished, {len(view.pending)} pending; budget spent {rh.budget_spent:g}",
+        f"run time:    {view.last_event:.1f} s; last event {age:.0f} s ago",
+    ]
+    inc = rh.incumbent_entry(view.intensifier.incumbent_selection, view.intensifier.max_budget)
+    if inc is None:
+        lines.append("incumbent:   none yet")
+    else:
+        lines.append(f"incumbent:   config {inc.config_id}, cost {inc.cost:.6g} on budget {inc.budget:g}")
+        for name, value in dict(inc.config).items():
+            lines.append(f"               {name} = {value}")
+    for info in view.pending[:20]:
+        lines.append(f"pending:     config_id={info.config_id} budget={info.budget} instance={info.instance}")
+    if len(view.pending) > 20:
+        lines.append(f"             ... and {len(view.pending) - 20} more")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="smacish", description="Inspect a smacish run directory.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("status", help="progress, incumbent and pending trials of a run")
+    p.add_argument("directory")
+    p = sub.add_parser("plot", help="write the run's figures as PNG")
+    p.add_argument("directory")
+    p.add_argument("--out", help="where to write the PNGs (default: DIRECTORY/plots)")
+    p = sub.add_parser("export", help="write the RunHistory as CSV or Parquet")
+    p.add_argument("directory")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--out", help="output file (default: DIRECTORY/runhistory.csv or .parquet)")
+    args = parser.parse_args(argv)
+    try:
+        view = RunView.read(args.directory)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"smacish {args.command}: {err}", file=sys.stderr)
+        return 2
+    if args.command == "status":
+        print(_status(view))
+    elif args.command == "plot":
+        from smacish.plotting import save_all
+
+        out = Path(args.out) if args.out else view.directory / "plots"
+        for name in save_all(view, out):
+            print(out / name)
+    else:
+        out = Path(args.out) if args.out else view.directory / f"runhistory.{args.format}"
+        frame = view.runhistory.to_dataframe()
+        if args.format == "csv":
+            frame.to_csv(out, index=False)
+        else:
+            try:
+                frame.to_parquet(out, index=False)
+            except ImportError as err:
+                print(f"smacish export: Parquet needs pyarrow ({err}); use --format csv", file=sys.stderr)
+                return 2
+        print(out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
