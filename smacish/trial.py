@@ -38,10 +38,13 @@ class WaitForResults(RuntimeError):
 
     def __init__(self, n_pending: int):
         self.n_pending = n_pending
-        super().__init__(
-            f"nothing can run until a result arrives: {n_pending} trial(s) pending. "
-            "Tell a result, or ask with a larger n_workers."
-        )
+        if n_pending:
+            message = (f"nothing can run until a result arrives: {n_pending} trial(s) pending. "
+                       "Tell a result, or ask with a larger n_workers.")
+        else:
+            message = ("nothing is left to run: a full cycle of brackets found every configuration "
+                       "already evaluated on its budgets (the search space is used up)")
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -88,12 +88,19 @@ class SHRun:
             return self.pairs[start:int(self.schedule[stage][1])]
         return self.pairs
 
+    def _member_pairs(self, member: _Member, stage: int) -> List[Pair]:
+        """The pairs ``member`` runs at ``stage``: only the new ones once promoted, but every
+        pair of the stage's budget for a configuration that enters there (a refill)."""
+        if self.scheduler.instance_mode and member.config_id[1] == stage:
+            return self.pairs[:int(self.schedule[stage][1])]
+        return self._stage_pairs(stage)
+
     def trials_per_member(self, stage: int) -> int:
         return len(self._stage_pairs(stage))
 
     def _enqueue(self, member: _Member) -> None:
         budget = None if self.scheduler.instance_mode else self.budget
-        for instance, seed in self._stage_pairs(self.stage):
+        for instance, seed in self._member_pairs(member, self.stage):
             self.queue.append(
                 TrialInfo(member.config, budget=budget, instance=instance, seed=seed,
                           config_id=member.config_id)
@@ -154,9 +161,8 @@ class SHRun:
             return
         n_next = self.schedule[self.stage + 1][0]
         cumulative = self.scheduler.instance_mode
-        n_trials = self.trials_per_member(self.stage)
         ranked = sorted(
-            (m for m in self.members if m.promotable(self.stage, n_trials)),
+            (m for m in self.members if m.promotable(self.stage, len(self._member_pairs(m, self.stage)))),
             key=lambda m: (m.stage_cost(self.stage, cumulative), m.config_id),
         )
         promoted = sorted(ranked[:n_next], key=lambda m: m.config_id[2])
@@ -172,11 +178,10 @@ class SHRun:
     def cost_to_beat(self, member: _Member) -> Optional[float]:
         """Summed runtime at this stage of the configuration ``member`` must beat to go on
         (the k-th best finished one, k = places in the next stage), or None if not known yet."""
-        n_trials = self.trials_per_member(self.stage)
         done = sorted(
             m.runtimes[self.stage]
             for m in self.members
-            if m is not member and m.promotable(self.stage, n_trials)
+            if m is not member and m.promotable(self.stage, len(self._member_pairs(m, self.stage)))
         )
         k = self.schedule[self.stage + 1][0] if self.stage + 1 < len(self.schedule) else 1
         return done[k - 1] if len(done) >= k else None

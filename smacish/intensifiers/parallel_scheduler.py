@@ -36,9 +36,14 @@ class _Instance:
 
     def next_trial(self) -> Optional[TrialInfo]:
         info = self.run.next_trial()
-        while info is None and self.run.finished:  # reused results can finish a run at once
+        # Reused results can finish a run at once. In a small space where every configuration
+        # has every budget already, every run would: stop after one full cycle of brackets
+        # (nothing left to run; the scheduler answers WAIT) instead of looping forever.
+        restarts = 0
+        while info is None and self.run.finished and restarts < len(self.scheduler.schedules):
             self.scheduler._owner.pop(self.run.iteration, None)
             self.run = self.scheduler._start_run(self)
+            restarts += 1
             info = self.run.next_trial()
         return info
 
@@ -78,7 +83,8 @@ class ParallelScheduler:
             if not instances or not all(isinstance(i, str) for i in instances):
                 errors.append(f"instances must be a non-empty list of str, got {instances!r}")
             elif len(set(instances)) != len(instances):
-                errors.append("instances must not repeat")
+                repeated = sorted({i for i in instances if instances.count(i) > 1})
+                errors.append(f"instances must be distinct, but {repeated!r} repeat")
         if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
             errors.append(f"n_seeds is {n_seeds!r}, but must be an int >= 1")
         elif deterministic and n_seeds != 1:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from smacish.runners._execute import execute_trial
 from smacish.runners._limits import Limits
+from smacish.trial import WaitForResults
 
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.optimizer import Optimizer
@@ -18,7 +19,10 @@ def run_serial(
     """Run trials in this process until ``limits`` stop it. A trial whose child process died
     (with a cutoff or memory limit) is run again up to ``max_retries`` times."""
     while limits.may_ask(optimizer.n_asked, optimizer.budget_spent):
-        info = optimizer.ask(n_workers=len(optimizer.pending) + 1)
+        try:
+            info = optimizer.ask(n_workers=len(optimizer.pending) + 1)
+        except WaitForResults:
+            break  # nothing pending and nothing new to run: a small space is used up
         for attempt in range(max_retries + 1):
             value = execute_trial(target, info, memory_limit)
             if not value.additional_info.get("lost"):
