@@ -73,9 +73,9 @@ def bracket_sizes(s: int, s_max: int, eta: float, rule: str = "li") -> List[int]
         else:
             n = math.ceil((s_max + 1) * eta**s / (s + 1) - 1e-9)
         return [max(_floor_div(n, eta, i), 1) for i in range(s + 1)]
-    if rule == "hpbandster":
-        n0 = ((s_max + 1) // (s + 1)) * _power(eta, s)
-        return [max(int(n0 * eta ** (-i)), 1) for i in range(s + 1)]
+    if rule == "hpbandster":  # HpBandSter's own float arithmetic, so that it matches exactly
+        n0 = int(math.floor((s_max + 1) / (s + 1)) * eta**s)
+        return [max(int(n0 * (eta ** (-i))), 1) for i in range(s + 1)]
     raise ValueError(f"bracket rule is {rule!r}, but must be one of {BRACKET_RULES}")
 
 

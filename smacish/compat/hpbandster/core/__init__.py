@@ -1,0 +1,1 @@
+"""HpBandSter's core: nameserver, worker, master, result (on Dask)."""
