@@ -9,14 +9,19 @@
 50
 """
 
+import logging as _logging
+
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
 from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
-from smacish.selection import ConfigSelector, RandomSelector
+from smacish.selection import ConfigSelector, RandomForestSelector, RandomSelector
 from smacish.trajectory import Trajectory, TrajectoryEntry
 from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
 
 __version__ = "0.1.0"
+
+# Silent unless the application configures logging: one INFO line per finished trial.
+_logging.getLogger("smacish").addHandler(_logging.NullHandler())
 
 __all__ = [
     "ConfigSelector",
@@ -24,6 +29,7 @@ __all__ = [
     "Incumbent",
     "Optimizer",
     "ParallelScheduler",
+    "RandomForestSelector",
     "RandomSelector",
     "RunHistory",
     "StatusType",

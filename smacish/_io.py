@@ -67,11 +67,20 @@ def _default(value: Any) -> Any:
 
 
 def config_key(config: Configuration) -> bytes:
-    """A cheap, exact identity of a configuration: the bytes of its vector (NaN normalised)."""
-    vector = config.get_array()
-    if np.isnan(vector).any():
-        vector = np.where(np.isnan(vector), -1.0, vector)
-    return vector.tobytes()
+    """A cheap, exact identity of a configuration: the bytes of its vector (NaN normalised).
+
+    Cached on the configuration (configurations are not changed once made)."""
+    key = getattr(config, "_smacish_key", None)
+    if key is None:
+        vector = config.get_array()
+        if np.isnan(vector).any():
+            vector = np.where(np.isnan(vector), -1.0, vector)
+        key = vector.tobytes()
+        try:
+            config._smacish_key = key
+        except AttributeError:  # pragma: no cover - a configuration type without __dict__
+            pass
+    return key
 
 
 def config_to_json(config: Configuration) -> dict:

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
-from smacish._io import atomic_write_text, config_from_json, config_to_json, dumps
+from smacish._io import atomic_write_text, config_from_json, dumps
 from smacish.trial import StatusType, TrialInfo, TrialValue
 
 SETTINGS = "optimizer.json"
@@ -30,15 +30,36 @@ EVENTS = "events.jsonl"
 RUNHISTORY = "runhistory.json"
 TRAJECTORY = "trajectory.jsonl"
 _FORMAT = "smacish.run"
+INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband")  # the only names a settings file may give
 
 
 def holds_run(directory: Path) -> bool:
-    return (directory / SETTINGS).exists() or (directory / EVENTS).exists()
+    """True if any file of a run is there (or a link in its place): a new run must not mix in."""
+    return any((directory / name).exists() or (directory / name).is_symlink()
+               for name in (SETTINGS, EVENTS, RUNHISTORY, TRAJECTORY))
+
+
+def run_file(directory: Path, name: str) -> Path:
+    """``directory / name``; refused if it is a link that leads out of ``directory`` (a crafted
+    or carelessly copied run must not make smacish read, append to or cut files elsewhere)."""
+    path = directory / name
+    if path.is_symlink():
+        real, root = os.path.realpath(path), os.path.realpath(directory)
+        if os.path.commonpath([real, root]) != root:
+            raise ValueError(f"{path} is a link to {real}, outside {directory}; a run directory must "
+                             "hold its own files")
+    return path
+
+
+def config_vector_json(config: Configuration) -> Dict[str, Any]:
+    """A configuration as its vector only: exact, and cheap to write and read (the log is for
+    machines; runhistory.json carries the values for people)."""
+    return {"vector": [None if v != v else float(v) for v in config.get_array()]}
 
 
 def trial_to_json(info: TrialInfo) -> Dict[str, Any]:
     return {
-        "config": config_to_json(info.config),
+        "config": config_vector_json(info.config),
         "config_id": list(info.config_id) if info.config_id is not None else None,
         "budget": info.budget, "instance": info.instance, "seed": info.seed, "cutoff": info.cutoff,
     }
@@ -84,7 +105,7 @@ class RunLog:
     def __init__(self, directory: Path, durable: bool = True):
         self.directory = directory
         self.durable = durable
-        self._fh = open(directory / EVENTS, "a", encoding="utf-8")
+        self._fh = open(run_file(directory, EVENTS), "a", encoding="utf-8")
 
     def _write(self, event: Dict[str, Any], sync: bool) -> None:
         self._fh.write(dumps(event) + "\n")
@@ -93,13 +114,22 @@ class RunLog:
             os.fsync(self._fh.fileno())
 
     def ask(self, info: TrialInfo, n_workers: int, t: float, proposals: List[Dict[str, Any]]) -> None:
+        trial = trial_to_json(info)
+        for proposal in proposals:  # most often the trial's own configuration: not written twice
+            if proposal["config"] == trial["config"]:
+                proposal["config"] = "trial"
         # Not fsync'd: a lost ask is re-derived by the deterministic replay; the next tell's
         # fsync makes it durable anyway.
-        self._write({"e": "ask", "t": t, "n_workers": n_workers, "trial": trial_to_json(info),
+        self._write({"e": "ask", "t": t, "n_workers": n_workers, "trial": trial,
                      "proposals": proposals}, sync=False)
 
     def reissue(self, info: TrialInfo, t: float) -> None:
         self._write({"e": "reissue", "t": t, "trial": trial_key_json(info)}, sync=False)
+
+    @staticmethod
+    def check(value: TrialValue) -> None:
+        """Raise (TypeError) if ``value`` cannot be logged, before a tell changes anything."""
+        dumps(value_to_json(value))
 
     def tell(self, info: TrialInfo, value: TrialValue, t: float) -> None:
         self._write({"e": "tell", "t": t, "trial": trial_key_json(info), "value": value_to_json(value)}, sync=True)
@@ -116,7 +146,7 @@ def write_settings(directory: Path, settings: Dict[str, Any]) -> None:
 
 
 def read_settings(directory: Path) -> Dict[str, Any]:
-    path = directory / SETTINGS
+    path = run_file(directory, SETTINGS)
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory} does not exist or is not a directory; nothing to resume")
     if not path.exists():
@@ -127,14 +157,41 @@ def read_settings(directory: Path) -> Dict[str, Any]:
         raise ValueError(f"{path} is corrupt (not valid JSON: {err}); the run cannot be resumed") from None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
         raise ValueError(f"{path} is not a smacish run's settings file")
+    problems = _settings_problems(data)
+    if problems:
+        raise ValueError(f"{path} is damaged ({'; '.join(problems)}); the run cannot be resumed")
     return data
 
 
-def read_events(directory: Path, repair: bool = True) -> List[Dict[str, Any]]:
+def _settings_problems(data: Dict[str, Any]) -> List[str]:
+    def is_int(x: Any) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool)
+
+    problems = []
+    if not isinstance(data.get("configspace"), dict):
+        problems.append("no configuration space")
+    spec = data.get("intensifier")
+    if not isinstance(spec, dict) or not isinstance(spec.get("settings"), dict):
+        problems.append("no intensifier settings")
+    elif spec.get("class") not in INTENSIFIER_CLASSES:
+        problems.append(f"intensifier class is {spec.get('class')!r}, but must be one of {INTENSIFIER_CLASSES}")
+    if data.get("selector") is not None and not isinstance(data.get("selector"), str):
+        problems.append(f"selector is {data.get('selector')!r}, but must be a name or null")
+    if not is_int(data.get("seed")):
+        problems.append(f"seed is {data.get('seed')!r}, but must be an int")
+    if not is_int(data.get("n_workers")) or data["n_workers"] < 1:
+        problems.append(f"n_workers is {data.get('n_workers')!r}, but must be an int >= 1")
+    if not isinstance(data.get("crash_cost"), (int, float)) or isinstance(data.get("crash_cost"), bool):
+        problems.append(f"crash_cost is {data.get('crash_cost')!r}, but must be a number")
+    return problems
+
+
+def read_events(directory: Path, repair: bool = True, line_numbers: bool = False) -> List[Any]:
     """The events of a run, in order. A truncated last line (a crash mid-write) is dropped
     with a warning and cut from the file (``repair=False``: left alone, for readers of a run
-    that may still be writing); anything else corrupt is a ValueError."""
-    path = directory / EVENTS
+    that may still be writing); anything else corrupt is a ValueError. With ``line_numbers``,
+    ``(line number, event)`` pairs."""
+    path = run_file(directory, EVENTS)
     if not path.exists():
         return []
     lines = path.read_bytes().split(b"\n")
@@ -145,11 +202,11 @@ def read_events(directory: Path, repair: bool = True) -> List[Dict[str, Any]]:
             event = _parse_event(line)
             if event is None:
                 raise ValueError(f"{path}, line {lineno}: corrupt event; the log cannot be replayed")
-            events.append(event)
+            events.append((lineno, event))
     if tail.strip() and not repair:
         event = _parse_event(tail)
         if event is not None:
-            events.append(event)
+            events.append((len(lines) + 1, event))
     elif tail.strip():
         event = _parse_event(tail)
         with open(path, "r+b") as fh:
@@ -162,8 +219,8 @@ def read_events(directory: Path, repair: bool = True) -> List[Dict[str, Any]]:
             else:  # complete but for its newline
                 fh.seek(0, os.SEEK_END)
                 fh.write(b"\n")
-                events.append(event)
-    return events
+                events.append((len(lines) + 1, event))
+    return events if line_numbers else [event for _, event in events]
 
 
 def _parse_event(line: bytes) -> Optional[Dict[str, Any]]:

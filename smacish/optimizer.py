@@ -3,6 +3,8 @@ and the trajectory together, and (with ``output_dir``) makes every tell durable.
 
 from __future__ import annotations
 
+import errno
+import html
 import logging
 import math
 import time
@@ -18,14 +20,17 @@ from smacish import _runlog
 from smacish._io import PathLike, atomic_write_text, config_from_json, config_key, dumps, space_from_json, space_to_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
-from smacish.selection import ConfigSelector, RandomSelector
+from smacish.selection import ConfigSelector, RandomForestSelector, RandomSelector
+from smacish.selection.kde import KDESelector
 from smacish.trajectory import Trajectory
-from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
+from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
 
 logger = logging.getLogger("smacish")
 
 SELECTORS: Dict[str, Callable[[ConfigurationSpace, int], ConfigSelector]] = {
     "random": lambda space, seed: RandomSelector(space, seed=seed),
+    "rf": lambda space, seed: RandomForestSelector(space, seed=seed),
+    "kde": lambda space, seed: KDESelector(space, seed=seed),
 }
 
 
@@ -38,19 +43,20 @@ class _Proposals:
         self.selector = selector
         self.recorded: List[Dict[str, Any]] = []
         self.forced: Deque[Dict[str, Any]] = deque()
+        self.forced_state: Optional[Dict[str, Any]] = None  # the last replayed selector state
         self.record = False
         self.space: Optional[ConfigurationSpace] = None
 
     def propose(self, runhistory: RunHistory, pending: Sequence[Configuration]) -> Configuration:
         if self.forced:
             proposal = self.forced.popleft()
-            if proposal.get("state") is not None and hasattr(self.selector, "set_state"):
-                self.selector.set_state(proposal["state"])
+            if proposal.get("state") is not None:
+                self.forced_state = proposal["state"]  # applied once, when the replay ends
             return config_from_json(self.space, proposal["config"])
         config = self.selector.propose(runhistory, pending)
         if self.record:
             state = self.selector.get_state() if hasattr(self.selector, "get_state") else None
-            self.recorded.append({"config": _runlog.config_to_json(config), "state": state})
+            self.recorded.append({"config": _runlog.config_vector_json(config), "state": state})
         return config
 
 
@@ -72,7 +78,8 @@ class Optimizer:
     Args:
         configspace: the search space.
         intensifier: a :class:`SuccessiveHalving` or :class:`Hyperband` (new for each Optimizer).
-        selector: ``"random"`` or an object with ``propose(runhistory, pending)``.
+        selector: ``"rf"`` (a random forest fit on the largest budget with enough data; the
+            default), ``"random"``, or an object with ``propose(runhistory, pending)``.
         seed: seeds every random choice; the same seed and results give the same asks.
         n_workers: the concurrency ``ask`` plans for when called without ``n_workers``.
         output_dir: a new directory for the run: settings, a durable log of every trial, the
@@ -87,7 +94,7 @@ class Optimizer:
         self,
         configspace: ConfigurationSpace,
         intensifier: ParallelScheduler,
-        selector: Union[str, ConfigSelector] = "random",
+        selector: Union[str, ConfigSelector] = "rf",
         seed: int = 0,
         n_workers: int = 1,
         output_dir: Optional[PathLike] = None,
@@ -138,11 +145,11 @@ class Optimizer:
         self._time_override: Optional[float] = None
         self.trajectory = Trajectory(clock=self._now)
         self._pending: Dict[tuple, TrialInfo] = {}
+        self.callbacks: List[Callable[[TrialInfo, TrialValue], None]] = []  # called after each tell
         self._reissue: Deque[TrialInfo] = deque()
         self._n_warm = 0
         self._warm_budget = 0.0
         self._log: Optional[_runlog.RunLog] = None
-        self._snapshot_at = 0
 
     # ------------------------------------------------------------------ the clock
     def _start_clock(self, elapsed_before: float) -> None:
@@ -197,15 +204,21 @@ class Optimizer:
             raise ValueError(f"trial {getattr(info, 'key', info)!r} was never asked; tell only trials from ask()")
         if not isinstance(value, TrialValue):
             value = TrialValue(cost=value)
+        if value.status is StatusType.RUNNING:
+            raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
+        if self._log is not None:
+            self._log.check(value)  # a value the log cannot hold is refused before anything changes
         if asked in self._reissue:  # told without being asked again after a resume
             self._reissue.remove(asked)
         self.runhistory.add(asked, value)
         del self._pending[info.key]
         self.intensifier.process_result(asked, value)
-        entry = self.trajectory.update(self.runhistory, self.intensifier.incumbent_selection, self.intensifier.max_budget)
-        if self._log is not None:
+        if self._log is not None:  # durable before user code (callbacks) can fail
             self._log.tell(asked, value, self._now())
-            self._maybe_snapshot()
+        # the trajectory first, so that callbacks (the progress bar too) see the new incumbent
+        entry = self.trajectory.update(self.runhistory, self.intensifier.incumbent_selection, self.intensifier.max_budget)
+        for callback in self.callbacks:
+            callback(asked, value)
         if logger.isEnabledFor(logging.INFO):
             best = self.trajectory[-1].cost if len(self.trajectory) else math.nan
             logger.info(
@@ -281,18 +294,27 @@ class Optimizer:
         if self._log is not None:
             self._log.warm(info, value)
 
-    def _maybe_snapshot(self, force: bool = False) -> None:
-        """Rewrite runhistory.json for readers, geometrically less often (O(1) amortised)."""
-        n = len(self.runhistory)
-        if force or n >= max(2 * self._snapshot_at, self._snapshot_at + 100):
-            self._snapshot_at = n
-            self.runhistory.save(self.output_dir / _runlog.RUNHISTORY)
-
     def save(self) -> None:
-        """Write the RunHistory snapshot to ``output_dir/runhistory.json`` now (atomically)."""
+        """Write the RunHistory snapshot ``output_dir/runhistory.json`` now (atomically).
+
+        ``optimize`` and :meth:`close` do this for you; the event log, written at every tell,
+        is what a resume reads, so the snapshot is only for people and tools."""
         if self.output_dir is None:
             raise ValueError("this Optimizer has no output_dir; pass output_dir= to save")
-        self._maybe_snapshot(force=True)
+        self.runhistory.save(self.output_dir / _runlog.RUNHISTORY)
+
+    def close(self) -> None:
+        """Write the snapshot and close the run's log (also ``with Optimizer(...) as opt:``)."""
+        if self._log is not None:
+            self.save()
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> "Optimizer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     @classmethod
     def load(
@@ -313,7 +335,12 @@ class Optimizer:
         """
         out = Path(output_dir)
         settings = _runlog.read_settings(out)
-        stored_space = space_from_json(settings["configspace"])
+        settings_path = out / _runlog.SETTINGS
+        try:
+            stored_space = space_from_json(settings["configspace"])
+        except Exception as err:  # noqa: BLE001 - ConfigSpace raises several kinds for bad input
+            raise ValueError(f"{settings_path} is damaged (its configuration space cannot be read: "
+                             f"{type(err).__name__} {err}); the run cannot be resumed") from None
         hint = (f"; to start a changed run from this one, use smacish.Optimizer(..., warmstart="
                 f"smacish.RunHistory.load({str(out / _runlog.RUNHISTORY)!r}))")
         if configspace is not None and configspace != stored_space:
@@ -333,7 +360,11 @@ class Optimizer:
         else:
             from smacish import intensifiers
 
-            intensifier = getattr(intensifiers, stored_int["class"])(**stored_int["settings"])
+            try:  # the class name is one of _runlog.INTENSIFIER_CLASSES (checked on reading)
+                intensifier = getattr(intensifiers, stored_int["class"])(**stored_int["settings"])
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{settings_path} is damaged (its intensifier cannot be rebuilt: {err}); "
+                                 "the run cannot be resumed") from None
         if selector is None:
             if settings["selector"] is None:
                 raise ValueError(
@@ -341,42 +372,79 @@ class Optimizer:
                     "pass it again: Optimizer.load(..., selector=...)"
                 )
             selector = settings["selector"]
+            if selector not in SELECTORS:
+                raise ValueError(f"{settings_path} is damaged (selector is {selector!r}, but must be one of "
+                                 f"{sorted(SELECTORS)}); the run cannot be resumed")
         opt = cls.__new__(cls)
         opt._setup(space, intensifier, selector, settings["seed"], settings["n_workers"], settings["crash_cost"])
         opt.output_dir = out
-        opt._replay(_runlog.read_events(out))
-        opt._log = _runlog.RunLog(out, durable)
-        opt.trajectory.path = out / _runlog.TRAJECTORY
-        atomic_write_text(opt.trajectory.path, "".join(dumps(e.__dict__) + "\n" for e in opt.trajectory))
-        opt._maybe_snapshot(force=True)
+        try:
+            opt._replay(_runlog.read_events(out, line_numbers=True))
+            opt._log = _runlog.RunLog(out, durable)
+            opt.trajectory.path = out / _runlog.TRAJECTORY
+            atomic_write_text(opt.trajectory.path, "".join(dumps(e.__dict__) + "\n" for e in opt.trajectory))
+            opt.save()
+        except OSError as err:
+            if opt._log is not None:
+                opt._log.close()
+            why = ("the directory is not writable" if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+                   else "writing to it failed")
+            raise type(err)(
+                f"cannot resume the run in {out}: {why} ({err.strerror or err}: {err.filename}); a resumed "
+                f"run appends to its log. To read it without resuming, use smacish.RunHistory.load("
+                f"{str(out / _runlog.RUNHISTORY)!r})"
+            ) from None
         return opt
 
-    def _replay(self, events: List[Dict[str, Any]]) -> None:
+    def _replay(self, events: List[tuple]) -> None:
+        """Rebuild the run from its ``(line number, event)`` pairs; a damaged event is a
+        ValueError naming the file and line."""
+        path = self.output_dir / _runlog.EVENTS
         last_t = 0.0
         asked_order: List[tuple] = []
-        for number, event in enumerate(events, 1):
+        for number, event in events:
             kind = event["e"]
-            self._time_override = last_t = event.get("t", last_t)
-            if kind == "ask":
-                self._proposals.forced = deque(event["proposals"])
-                info = self.ask(event["n_workers"])
-                logged = _runlog.trial_from_json(self.configspace, event["trial"])
-                if info.key != logged.key or self._proposals.forced:
-                    raise ValueError(
-                        f"{self.output_dir / _runlog.EVENTS}, event {number}: replaying the run asked "
-                        f"{info.key}, but the log says {logged.key}; was the log edited, or did smacish's "
-                        "version change?"
+            try:
+                self._time_override = last_t = float(event.get("t", last_t))
+                if kind == "ask":
+                    self._proposals.forced = deque(
+                        dict(p, config=event["trial"]["config"]) if p["config"] == "trial" else p
+                        for p in event["proposals"]
                     )
-                asked_order.append(info.key)
-            elif kind == "tell":
-                key = _runlog.key_from_json(event["trial"])
-                if key not in self._pending:
-                    raise ValueError(f"{self.output_dir / _runlog.EVENTS}, event {number}: tells {key}, which was not pending")
-                self.tell(self._pending[key], _runlog.value_from_json(event["value"]))
-            elif kind == "warm":
-                self._add_warm(_runlog.trial_from_json(self.configspace, event["trial"]),
-                               _runlog.value_from_json(event["value"]))
+                    n_workers = event["n_workers"]
+                    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+                        raise TypeError(f"n_workers is {n_workers!r}, but must be an int >= 1")
+                    try:
+                        info = self.ask(n_workers)
+                    except WaitForResults:
+                        raise ValueError(f"{path}, line {number}: an ask where the run had nothing to "
+                                         "run; was the log edited, or did smacish's version change?") from None
+                    trial = event["trial"]
+                    logged = (tuple(trial["config_id"]) if trial["config_id"] else None, trial["instance"],
+                              trial["seed"], trial["budget"])
+                    if info.key != logged or self._proposals.forced:
+                        raise ValueError(
+                            f"{path}, line {number}: replaying the run asked "
+                            f"{info.key}, but the log says {logged}; was the log edited, or did smacish's "
+                            "version change?"
+                        )
+                    asked_order.append(info.key)
+                elif kind == "tell":
+                    key = _runlog.key_from_json(event["trial"])
+                    if key not in self._pending:
+                        raise ValueError(f"{path}, line {number}: tells {key}, which was not pending")
+                    self.tell(self._pending[key], _runlog.value_from_json(event["value"]))
+                elif kind == "warm":
+                    self._add_warm(_runlog.trial_from_json(self.configspace, event["trial"]),
+                                   _runlog.value_from_json(event["value"]))
+            except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+                if isinstance(err, ValueError) and str(err).startswith(str(path)):
+                    raise
+                raise ValueError(f"{path}, line {number}: damaged {kind!r} event ({type(err).__name__}: "
+                                 f"{err}); the log cannot be replayed") from None
         self._time_override = None
+        if self._proposals.forced_state is not None and hasattr(self.selector, "set_state"):
+            self.selector.set_state(self._proposals.forced_state)
         self._start_clock(last_t)
         self._reissue = deque(self._pending[k] for k in asked_order if k in self._pending)
         if self._reissue:
@@ -393,6 +461,7 @@ class Optimizer:
         n_workers: Optional[int] = None,
         memory_limit: Optional[float] = None,
         max_retries: int = 1,
+        show_progress: bool = False,
     ) -> Optional[Configuration]:
         """Run trials until the run has ``n_trials`` trials, ``walltime_limit`` seconds of this
         call have passed, or the run has spent ``budget_limit`` (sum of budgets), whichever
@@ -402,7 +471,8 @@ class Optimizer:
         signature accepts and returns a cost or a dict with ``"cost"`` (or ``"loss"``). With a
         ``client`` (any ``distributed.Client``) or ``n_workers > 1`` the trials run on Dask;
         otherwise in this process. ``memory_limit`` is in MB per trial; a trial whose process
-        dies is retried up to ``max_retries`` times.
+        dies is retried up to ``max_retries`` times. ``show_progress`` shows a tqdm bar
+        (terminal or notebook) with the incumbent's cost and the busy workers.
         """
         from smacish.runners import Limits, run_dask, run_serial
 
@@ -413,6 +483,12 @@ class Optimizer:
             raise ValueError(f"memory_limit is {memory_limit!r}, but must be None or a number of MB > 0")
         if not callable(target):
             raise TypeError(f"target must be callable, got {type(target).__name__}")
+        progress = None
+        if show_progress:
+            from smacish._progress import ProgressBar
+
+            progress = ProgressBar(self, limits)
+            self.callbacks.append(progress.update)
         try:
             if client is not None or (n_workers or 1) > 1:
                 run_dask(self, target, limits, client=client, n_workers=n_workers,
@@ -420,9 +496,28 @@ class Optimizer:
             else:
                 run_serial(self, target, limits, memory_limit=memory_limit, max_retries=max_retries)
         finally:
+            if progress is not None:
+                self.callbacks.remove(progress.update)
+                progress.close()
             if self.output_dir is not None:
                 self.save()
         return self.incumbent
+
+    def _repr_html_(self) -> str:
+        inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)
+        rows = [
+            ("intensifier", html.escape(repr(self.intensifier))),
+            ("selector", html.escape(type(self.selector).__name__)),
+            ("trials", f"{len(self.runhistory)} finished, {len(self._pending)} pending"),
+            ("budget spent", f"{self.budget_spent:g}"),
+            ("incumbent", f"cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else "none yet"),
+        ]
+        if inc is not None:
+            rows += [(f"&nbsp;&nbsp;{html.escape(str(k))}", html.escape(str(v))) for k, v in dict(inc.config).items()]
+        if self.output_dir is not None:
+            rows.append(("output_dir", html.escape(str(self.output_dir))))
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        return f"<table><caption>smacish.Optimizer</caption>{body}</table>"
 
     def __repr__(self) -> str:
         inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)

@@ -2,5 +2,6 @@
 
 from smacish.selection._base import ConfigSelector
 from smacish.selection.random import RandomSelector
+from smacish.selection.random_forest import RandomForestSelector
 
-__all__ = ["ConfigSelector", "RandomSelector"]
+__all__ = ["ConfigSelector", "RandomForestSelector", "RandomSelector"]

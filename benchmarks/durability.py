@@ -1,0 +1,216 @@
+"""The cost of durability: ask + tell with and without ``output_dir``, and loading a big run.
+
+1. Overhead per trial: ``ask()`` + ``tell()`` wall time (the target is instant and not timed)
+   for N trials (default 10,000) of Hyperband(1, 81, 3) with the random selector, three ways:
+   in memory, with ``output_dir`` and ``durable=False`` (each tell flushed to the OS) and with
+   ``output_dir`` and ``durable=True`` (each tell fsync'd). The three optimisers run in
+   lockstep (trial i of each, then trial i + 1), so load on a shared machine hits them alike.
+   Reported: median, p95, mean and max in ms, and each ratio to in-memory (target: < 2x).
+2. Load time: a run directory of M trials (default 100,000; written with ``durable=False``,
+   the random selector, Hyperband and an instant cost) is opened with ``Optimizer.load``,
+   which replays its event log (target: seconds). ``--profile`` adds where the time goes.
+
+Usage::
+
+    python -m benchmarks.durability                      # 10k trials, 100k-trial load
+    python -m benchmarks.durability --trials 2000 --load-trials 20000
+    python -m benchmarks.durability --profile            # cProfile of the load, top functions
+    python -m benchmarks.durability --dir /mnt/nfs/tmp   # on another file system
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from smacish import Hyperband, Optimizer
+
+MODES = ("in memory", "output_dir, durable=False", "output_dir, durable=True")
+
+
+def make_space() -> ConfigurationSpace:
+    return ConfigurationSpace({"lr": (1e-5, 1e-1), "units": (8, 512), "dropout": (0.0, 0.9)}, seed=0)
+
+
+def cost(info) -> float:
+    """Instant: a smooth function of the configuration and budget."""
+    c = info.config
+    return (c["lr"] - 0.01) ** 2 + abs(c["dropout"] - 0.3) + 1.0 / info.budget
+
+
+def _optimizer(mode: str, directory: Path) -> Optimizer:
+    space, hb = make_space(), Hyperband(min_budget=1, max_budget=81, eta=3)
+    if mode == MODES[0]:
+        return Optimizer(space, hb, selector="random", seed=0)
+    return Optimizer(space, hb, selector="random", seed=0, output_dir=directory, durable=mode == MODES[2])
+
+
+def overhead(n_trials: int, base: Path) -> Dict[str, np.ndarray]:
+    """Seconds of ask + tell per trial, for each mode, the optimisers run in lockstep."""
+    opts = {mode: _optimizer(mode, base / f"overhead-{i}") for i, mode in enumerate(MODES)}
+    times = {mode: np.empty(n_trials) for mode in MODES}
+    cpu = {mode: np.empty(n_trials) for mode in MODES}
+    clock, cpu_clock = time.perf_counter, time.process_time
+    for i in range(n_trials):
+        for mode, opt in opts.items():
+            t0, c0 = clock(), cpu_clock()
+            info = opt.ask()
+            t1, c1 = clock(), cpu_clock()
+            value = cost(info)
+            t2, c2 = clock(), cpu_clock()
+            opt.tell(info, value)
+            times[mode][i] = (t1 - t0) + (clock() - t2)
+            cpu[mode][i] = (c1 - c0) + (cpu_clock() - c2)
+    for mode, opt in opts.items():
+        assert len(opt.runhistory) == n_trials, mode
+        if opt.output_dir is not None:  # all three ran the same trials
+            assert [v.cost for _, v in opt.runhistory.items()] == [v.cost for _, v in opts[MODES[0]].runhistory.items()]
+    return {mode: (times[mode], cpu[mode]) for mode in MODES}
+
+
+def write_run(directory: Path, n_trials: int) -> float:
+    """A run directory of ``n_trials`` trials (durable=False); returns seconds taken."""
+    t0 = time.perf_counter()
+    opt = Optimizer(make_space(), Hyperband(min_budget=1, max_budget=81, eta=3), selector="random", seed=0,
+                    output_dir=directory, durable=False)
+    for _ in range(n_trials):
+        info = opt.ask()
+        opt.tell(info, cost(info))
+    opt.save()
+    opt._log.close()
+    return time.perf_counter() - t0
+
+
+def fsync_latency(directory: Path, n: int = 300) -> Dict[str, float]:
+    """Median seconds to append one 300-byte line and fsync / fdatasync it, on this disk."""
+    result = {}
+    for name, sync in (("fsync", os.fsync), ("fdatasync", getattr(os, "fdatasync", os.fsync))):
+        path = directory / f"{name}.probe"
+        times = []
+        with open(path, "a") as fh:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                fh.write("x" * 299 + "\n")
+                fh.flush()
+                sync(fh.fileno())
+                times.append(time.perf_counter() - t0)
+        path.unlink()
+        result[name] = float(np.median(times))
+    return result
+
+
+def load_phases(directory: Path, repeats: int) -> Dict[str, float]:
+    """Wall and CPU seconds of ``Optimizer.load`` (the best of ``repeats``), and of two of its
+    parts timed on their own: reading + parsing the log, and writing the RunHistory snapshot
+    (the rest is the replay through the scheduler)."""
+    from smacish import _runlog
+
+    walls, cpus = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        opt = Optimizer.load(directory, durable=False)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        opt._log.close()
+    t0 = time.perf_counter()
+    events = _runlog.read_events(directory)
+    parse = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    opt.runhistory.save(directory.parent / "snapshot-probe.json")
+    snapshot = time.perf_counter() - t0
+    (directory.parent / "snapshot-probe.json").unlink()
+    total = min(walls)
+    return {"events": len(events), "walls": walls, "total": total, "cpu": min(cpus),
+            "read + parse events.jsonl": parse, "write runhistory.json": snapshot,
+            "replay (rest)": max(total - parse - snapshot, 0.0)}
+
+
+def profile_load(directory: Path, top: int = 25) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    opt = Optimizer.load(directory, durable=False)
+    profiler.disable()
+    opt._log.close()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def _ms(x: float) -> str:
+    return f"{x * 1e3:8.3f}"
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--trials", type=int, default=10_000, help="trials for the overhead measurement")
+    p.add_argument("--load-trials", type=int, default=100_000, help="trials in the run directory to load")
+    p.add_argument("--load-repeats", type=int, default=1, help="loads timed (the best is reported)")
+    p.add_argument("--dir", default=None, help="where to write the run directories (default: a temp dir)")
+    p.add_argument("--profile", action="store_true", help="profile one load and print the top functions")
+    p.add_argument("--skip-overhead", action="store_true")
+    p.add_argument("--skip-load", action="store_true")
+    args = p.parse_args(argv)
+
+    base = Path(tempfile.mkdtemp(prefix="smacish-durability-", dir=args.dir))
+    warnings.simplefilter("ignore", ResourceWarning)
+    try:
+        print(f"run directories in {base} ({os.cpu_count()} cores, load average "
+              f"{os.getloadavg()[0]:.1f} at start)\n")
+        if not args.skip_overhead:
+            measured = overhead(args.trials, base)
+            times = {mode: wall for mode, (wall, _) in measured.items()}
+            ref = times[MODES[0]]
+            print(f"ask + tell per trial, {args.trials} trials, Hyperband(1, 81, 3), random selector (ms)")
+            print(f"{'mode':28s} {'median':>8s} {'p95':>8s} {'mean':>8s} {'max':>8s}   median/p95/mean vs in memory")
+            for mode in MODES:
+                t = times[mode]
+                ratios = "" if mode == MODES[0] else "   " + " / ".join(
+                    f"{np.percentile(t, q) / np.percentile(ref, q):.2f}x" for q in (50, 95)
+                ) + f" / {t.mean() / ref.mean():.2f}x"
+                print(f"{mode:28s} {_ms(np.median(t))} {_ms(np.percentile(t, 95))} {_ms(t.mean())} "
+                      f"{_ms(t.max())}{ratios}")
+            cpu_ref = measured[MODES[0]][1].mean()
+            print("CPU time per trial (mean, ms; what load on a shared machine does not inflate): " + ", ".join(
+                f"{mode} {measured[mode][1].mean() * 1e3:.3f} ({measured[mode][1].mean() / cpu_ref:.2f}x)"
+                for mode in MODES))
+            sync = fsync_latency(base)
+            print(f"this disk: append + fsync {sync['fsync'] * 1e3:.3f} ms, append + fdatasync "
+                  f"{sync['fdatasync'] * 1e3:.3f} ms (median); durable=True pays one per tell")
+            log = base / "overhead-2" / "events.jsonl"
+            print(f"event log: {log.stat().st_size / 2**20:.1f} MB for {args.trials} trials "
+                  f"({log.stat().st_size / args.trials:.0f} bytes per trial)\n")
+        if not args.skip_load:
+            run = base / "load"
+            took = write_run(run, args.load_trials)
+            size = (run / "events.jsonl").stat().st_size
+            print(f"wrote a {args.load_trials}-trial run in {took:.1f} s "
+                  f"(events.jsonl {size / 2**20:.1f} MB)")
+            phases = load_phases(run, args.load_repeats)
+            print(f"Optimizer.load of {args.load_trials} trials: best {phases['total']:.2f} s wall "
+                  f"({', '.join(f'{s:.2f}' for s in phases['walls'])}), {phases['cpu']:.2f} s CPU; "
+                  f"{phases['total'] / args.load_trials * 1e6:.0f} µs per trial")
+            print(f"where a load's {phases['total']:.2f} s go ({phases['events']} events):")
+            for name in ("read + parse events.jsonl", "replay (rest)", "write runhistory.json"):
+                print(f"  {name:28s} {phases[name]:7.2f} s  {phases[name] / phases['total']:5.1%}")
+            if args.profile:
+                print(profile_load(run))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""TrainingData: the RunHistory's finished trials as model input, per budget, read incrementally.
+
+The multi-fidelity rule (BOHB's): the model is fit on the largest budget that has at least
+``min_points`` configurations with a finished trial. Costs are the mean over a
+configuration's instance-seed pairs on that budget; a crashed trial counts as the worst cost
+seen on the budget. Runs without budgets (instance-based) have a single level.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import islice
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from smacish.runhistory import RunHistory
+from smacish.selection._encoding import SpaceEncoder
+from smacish.trial import StatusType, TrialValue
+
+NO_BUDGET = 0.0
+"""The level of trials without a budget (real budgets are always > 0)."""
+
+
+class _Level:
+    """Per configuration on one budget: sum of successful costs, their count, crash count."""
+
+    __slots__ = ("sums", "n_ok", "n_crashed", "n_trials", "worst")
+
+    def __init__(self) -> None:
+        self.sums: Dict[int, float] = {}
+        self.n_ok: Dict[int, int] = {}
+        self.n_crashed: Dict[int, int] = {}
+        self.n_trials = 0
+        self.worst = -math.inf
+
+    def add(self, cid: int, cost: Optional[float]) -> None:
+        self.n_trials += 1
+        self.sums.setdefault(cid, 0.0)
+        self.n_ok.setdefault(cid, 0)
+        self.n_crashed.setdefault(cid, 0)
+        if cost is None:
+            self.n_crashed[cid] += 1
+        else:
+            self.sums[cid] += cost
+            self.n_ok[cid] += 1
+            self.worst = max(self.worst, cost)
+
+    @property
+    def n_configs(self) -> int:
+        return len(self.sums)
+
+
+class TrainingData:
+    """Finished trials of one RunHistory, grouped by budget, ready to fit on.
+
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> from smacish.trial import TrialInfo
+    >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    >>> rh = RunHistory(cs)
+    >>> for c in cs.sample_configuration(3):
+    ...     rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=c["x"]))
+    >>> data = TrainingData(SpaceEncoder(cs))
+    >>> data.update(rh)  # trials read
+    3
+    >>> data.model_level(min_points=3), data.model_level(min_points=4)
+    (1.0, None)
+    """
+
+    def __init__(self, encoder: SpaceEncoder):
+        self.encoder = encoder
+        self._levels: Dict[float, _Level] = {}
+        self._rows: Dict[int, np.ndarray] = {}  # config id -> encoded row
+        self._runhistory_id: Optional[int] = None
+        self._n_read = 0
+
+    @property
+    def n_read(self) -> int:
+        """Trials read so far (the first ``n_read`` of the RunHistory, in the order told)."""
+        return self._n_read
+
+    def update(self, runhistory: RunHistory, limit: Optional[int] = None) -> int:
+        """Read the trials added since the last call (up to the first ``limit`` of the
+        RunHistory); returns how many were new."""
+        if id(runhistory) != self._runhistory_id or len(runhistory) < self._n_read:
+            self.__init__(self.encoder)
+            self._runhistory_id = id(runhistory)
+        new = 0
+        for info, value in islice(runhistory.items(), self._n_read, limit):
+            cid = runhistory.config_id(info.config)
+            if cid not in self._rows:
+                self._rows[cid] = self.encoder.encode(info.config.get_array())[0]
+            level = NO_BUDGET if info.budget is None else float(info.budget)
+            entry = self._levels.get(level)
+            if entry is None:
+                entry = self._levels[level] = _Level()
+            entry.add(cid, _successful_cost(value))
+            new += 1
+        self._n_read += new
+        return new
+
+    def n_trials(self, level: float) -> int:
+        entry = self._levels.get(level)
+        return entry.n_trials if entry else 0
+
+    def model_level(self, min_points: int) -> Optional[float]:
+        """The largest budget with at least ``min_points`` configurations (one or more of
+        them successful), or None."""
+        for level in sorted(self._levels, reverse=True):
+            entry = self._levels[level]
+            if entry.n_configs >= min_points and math.isfinite(entry.worst):
+                return level
+        return None
+
+    def dataset(self, level: float, log_costs: bool = False) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+        """``(X, y, config ids)`` on ``level``; crashed trials count as the worst cost there.
+
+        With ``log_costs``, ``y`` is ``log`` of the costs scaled to [0, 1] (plus 1e-3), which
+        spreads out the small differences near the optimum that matter most.
+        """
+        entry = self._levels[level]
+        ids = list(entry.sums)
+        worst = entry.worst
+        y = np.array([
+            (entry.sums[c] + entry.n_crashed[c] * worst) / (entry.n_ok[c] + entry.n_crashed[c])
+            for c in ids
+        ])
+        X = np.vstack([self._rows[c] for c in ids])
+        if log_costs:
+            y = log_transform(y)
+        return X, y, ids
+
+
+def log_transform(y: np.ndarray) -> np.ndarray:
+    """``log(scaled + 1e-3)`` with costs scaled to [0, 1]; order-preserving.
+
+    >>> log_transform(np.array([1.0, 2.0, 3.0])).round(2).tolist()
+    [-6.91, -0.69, 0.0]
+    """
+    low, high = float(np.min(y)), float(np.max(y))
+    span = high - low
+    scaled = (y - low) / span if span > 0 else np.zeros_like(y)
+    return np.log(scaled + 1e-3)
+
+
+def _successful_cost(value: TrialValue) -> Optional[float]:
+    """The cost the model learns from, or None for a crashed trial (imputed later)."""
+    if value.status is StatusType.SUCCESS or (
+        value.status is StatusType.TIMEOUT and math.isfinite(value.cost)
+    ):
+        return value.cost
+    return None

@@ -1,0 +1,339 @@
+"""RandomForestSelector: new configurations from a random-forest surrogate and an acquisition
+function, fit on the largest budget with enough data (SMAC's model, BOHB's multi-fidelity rule)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from ConfigSpace import Configuration, ConfigurationSpace
+
+from smacish._io import config_key
+from smacish.runhistory import RunHistory
+from smacish.selection._acquisition import ACQUISITIONS
+from smacish.selection._encoding import SpaceEncoder
+from smacish.selection._forest import BACKENDS, make_forest
+from smacish.selection._maximizer import CandidatePool, build_pool
+from smacish.selection._sampling import SpaceSampler
+from smacish.selection._training import NO_BUDGET, TrainingData
+from smacish.selection.random import RandomSelector
+
+Acquisition = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
+
+
+class RandomForestSelector:
+    """Proposes configurations by maximising an acquisition function (expected improvement by
+    default) over a random forest fit on the largest budget with ``min_points_in_model``
+    finished configurations; random configurations until then, and a ``random_fraction`` of
+    the time after.
+
+    The forest is refit only when trials finished on the budget it models (or the budget
+    moves up), and the acquisition is maximised once per fit into a scored pool of candidates
+    (random ones plus a local search from the best configurations). Each proposal takes the
+    pool's best candidate after penalising the neighbourhood of the pool's earlier picks and of
+    every pending configuration, so concurrent proposals differ and most asks need no model
+    work at all. Its state (``get_state`` / ``set_state``) is small and JSON-ready: a resumed
+    run proposes exactly what the uninterrupted one would.
+
+    >>> import smacish
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> cs = ConfigurationSpace({"x": (-5.0, 5.0), "y": (-5.0, 5.0)})
+    >>> selector = RandomForestSelector(cs, seed=1)
+    >>> opt = smacish.Optimizer(cs, smacish.Hyperband(min_budget=1, max_budget=9), selector=selector)
+    >>> best = opt.optimize(lambda config, budget: config["x"] ** 2 + config["y"] ** 2, n_trials=60)
+    >>> selector.n_fits_ > 0, selector.model_budget_
+    (True, 9.0)
+
+    Or by name: ``Optimizer(cs, intensifier, selector="rf")`` (the default).
+
+    Args:
+        configspace: the search space.
+        seed: seeds sampling, the forest and the random interleaving.
+        backend: ``"sklearn"`` (default: faster to predict, no extra install) or ``"pyrfr"``
+            (SMAC's forest, ``pip install smacish[pyrfr]``).
+        acquisition: ``"ei"`` (expected improvement), ``"pi"`` (probability of improvement),
+            ``"lcb"`` (lower confidence bound), or a function ``(mean, variance, best) ->
+            score`` to maximise.
+        random_fraction: probability that a proposal is random anyway (exploration).
+        min_points_in_model: configurations a budget needs before the model is fit on it;
+            default: number of hyperparameters + 1.
+        log_costs: fit the forest on log-scaled costs.
+        n_trees, min_samples_split, min_samples_leaf, max_features, bootstrap: the forest.
+        n_candidates: random configurations scored per fit.
+        n_local_starts: local searches start from this many best evaluated configurations and
+            this many best random candidates.
+        local_search_steps: steps of each local search at most.
+        penalty_radius: width of the penalty around proposed and pending configurations, in
+            the [0, 1]-scaled input space, times the square root of the number of
+            hyperparameters; 0 switches it off.
+        refit_growth: with many data, refit only once the data on the modelled budget grew by
+            this fraction since the last fit (always after at least one new trial).
+    """
+
+    def __init__(
+        self,
+        configspace: ConfigurationSpace,
+        seed: int = 0,
+        *,
+        backend: str = "sklearn",
+        acquisition: Union[str, Acquisition] = "ei",
+        random_fraction: float = 1 / 3,
+        min_points_in_model: Optional[int] = None,
+        log_costs: bool = True,
+        n_trees: int = 10,
+        min_samples_split: int = 2,
+        min_samples_leaf: int = 1,
+        max_features: float = 5 / 6,
+        bootstrap: bool = True,
+        n_candidates: int = 5000,
+        n_local_starts: int = 10,
+        local_search_steps: int = 20,
+        penalty_radius: float = 0.1,
+        refit_growth: float = 0.01,
+    ):
+        errors = []
+        if not isinstance(configspace, ConfigurationSpace):
+            errors.append(
+                f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}"
+            )
+        elif len(configspace) == 0:
+            errors.append("configspace has no hyperparameters; add at least one")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            errors.append(f"seed is {seed!r}, but must be an int")
+        if backend not in BACKENDS:
+            errors.append(f"backend is {backend!r}, but must be one of {BACKENDS}")
+        if not callable(acquisition) and acquisition not in ACQUISITIONS:
+            errors.append(
+                f"acquisition is {acquisition!r}, but must be one of {sorted(ACQUISITIONS)} or a function"
+            )
+        if not _is_real(random_fraction) or not 0 <= random_fraction <= 1:
+            errors.append(f"random_fraction is {random_fraction!r}, but must be a number in [0, 1]")
+        if min_points_in_model is not None and not _is_int(min_points_in_model, 1):
+            errors.append(f"min_points_in_model is {min_points_in_model!r}, but must be None or an int >= 1")
+        for name, value, low in (
+            ("n_trees", n_trees, 1), ("min_samples_split", min_samples_split, 2),
+            ("min_samples_leaf", min_samples_leaf, 1), ("n_candidates", n_candidates, 1),
+            ("n_local_starts", n_local_starts, 0), ("local_search_steps", local_search_steps, 0),
+        ):
+            if not _is_int(value, low):
+                errors.append(f"{name} is {value!r}, but must be an int >= {low}")
+        if not _is_real(max_features) or not 0 < max_features <= 1:
+            errors.append(f"max_features is {max_features!r}, but must be a fraction in (0, 1]")
+        if not _is_real(penalty_radius) or penalty_radius < 0:
+            errors.append(f"penalty_radius is {penalty_radius!r}, but must be a number >= 0")
+        if not _is_real(refit_growth) or refit_growth < 0:
+            errors.append(f"refit_growth is {refit_growth!r}, but must be a number >= 0")
+        if errors:
+            raise ValueError("RandomForestSelector: " + "; ".join(errors))
+
+        self.configspace = configspace
+        self.seed = int(seed)
+        self.backend = backend
+        self.acquisition = acquisition
+        self.random_fraction = float(random_fraction)
+        self.min_points_in_model = (
+            len(configspace) + 1 if min_points_in_model is None else int(min_points_in_model)
+        )
+        self.log_costs = bool(log_costs)
+        self.n_candidates = n_candidates
+        self.n_local_starts = n_local_starts
+        self.local_search_steps = local_search_steps
+        self.penalty_radius = float(penalty_radius)
+        self.refit_growth = float(refit_growth)
+
+        seeds = np.random.SeedSequence(self.seed).generate_state(4)
+        decide_seed, random_seed, sampler_seed, forest_seed = (int(s) for s in seeds)
+        self._rng = np.random.default_rng(decide_seed)
+        self._random = RandomSelector(configspace, seed=int(random_seed))
+        self._encoder = SpaceEncoder(configspace)
+        self._sampler = SpaceSampler(configspace, seed=int(sampler_seed))
+        self._data = TrainingData(self._encoder)
+        self._forest = make_forest(
+            backend, self._encoder.types, seed=int(forest_seed), n_trees=n_trees,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            max_features=max_features, bootstrap=bootstrap,
+        )
+        self._pool: Optional[CandidatePool] = None
+        self._fit_level: Optional[float] = None
+        self._fit_trials = 0
+        self._fit_spec: Optional[Dict[str, Any]] = None  # how the pool was built (see get_state)
+        self._restore: Optional[Dict[str, Any]] = None  # a pool to rebuild after set_state
+        self._penalised: set = set()  # keys of configurations penalised since the fit
+        self._penalty_log: List[list] = []  # what was penalised since the fit, in order
+        self.n_fits_ = 0
+        """How often the forest was fit."""
+        self.n_model_proposals_ = 0
+        """Proposals that came from the model (the rest were random)."""
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def model_budget_(self) -> Optional[float]:
+        """The budget the current model was fit on (None: no model yet, or no budgets)."""
+        if self._fit_level is None or self._fit_level == NO_BUDGET:
+            return None
+        return self._fit_level
+
+    @property
+    def forest_(self):
+        """The fitted forest (``predict(X) -> (mean, variance)`` on encoded input), or None."""
+        return self._forest if self.n_fits_ else None
+
+    @property
+    def encoder_(self) -> SpaceEncoder:
+        return self._encoder
+
+    # ------------------------------------------------------------------ proposing
+    def propose(self, runhistory: RunHistory, pending: Sequence[Configuration]) -> Configuration:
+        """A configuration neither evaluated nor pending (unless the space is exhausted)."""
+        self._data.update(runhistory)
+        if self._restore is not None:
+            self._rebuild(runhistory)
+        explore = self._rng.random() < self.random_fraction
+        level = self._data.model_level(self.min_points_in_model)
+        if level is None or explore:
+            return self._random.propose(runhistory, pending)
+        if self._needs_fit(level):
+            self._fit(level, runhistory)
+        taken = set()
+        for config in pending:  # lower the scores around what is running
+            key = config_key(config)
+            taken.add(key)
+            if key not in self._penalised:
+                if runhistory.has_config(config):
+                    self._penalise(["c", runhistory.config_id(config)], key, config.get_array())
+                else:  # not asked through this RunHistory (a direct call): keep the vector
+                    vector = [None if math.isnan(v) else float(v) for v in config.get_array()]
+                    self._penalise(["v", vector], key, config.get_array())
+        pool = self._pool
+        while True:
+            index = pool.best()
+            if index is None:  # every candidate taken: the space is (nearly) exhausted
+                return self._random.propose(runhistory, pending)
+            pool.use(index)
+            config = self._encoder.to_configuration(pool.vectors[index])
+            key = config_key(config)
+            if key in taken or key in self._penalised or runhistory.has_config(config):
+                continue
+            self._penalise(["p", index], key, encoded=pool.X[index])
+            config.origin = "rf"
+            self.n_model_proposals_ += 1
+            return config
+
+    def _needs_fit(self, level: float) -> bool:
+        if self._pool is None or level != self._fit_level:
+            return True
+        new = self._data.n_trials(level) - self._fit_trials
+        return new >= max(1, int(self.refit_growth * self._fit_trials))
+
+    def _fit(self, level: float, runhistory: RunHistory) -> None:
+        self._fit_spec = {
+            "n_read": self._data.n_read, "level": level, "trials": self._data.n_trials(level),
+            "sampler": self._sampler.get_state(), "forest_fits": self._forest.n_fits,
+        }
+        self._build(self._data, level, runhistory)
+        self.n_fits_ += 1
+
+    def _build(self, data: TrainingData, level: float, runhistory: RunHistory) -> None:
+        """Fit the forest on ``level`` and fill the candidate pool."""
+        X, y, ids = data.dataset(level, log_costs=self.log_costs)
+        self._forest.fit(X, y)
+        self._fit_level = level
+        self._fit_trials = data.n_trials(level)
+        best = float(np.min(y))
+        acquisition = self.acquisition if callable(self.acquisition) else ACQUISITIONS[self.acquisition]
+
+        def score(rows: np.ndarray) -> np.ndarray:
+            mean, var = self._forest.predict(rows)
+            return acquisition(mean, var, best)
+
+        order = np.argsort(y, kind="stable")[: self.n_local_starts]
+        good = np.vstack([runhistory.get_config(ids[i]).get_array() for i in order])
+        radius = self.penalty_radius * math.sqrt(self._encoder.n_features)
+        self._pool = build_pool(
+            self._sampler, self._encoder, score, good, n_random=self.n_candidates,
+            n_local_starts=self.n_local_starts, max_steps=self.local_search_steps, radius=radius,
+        )
+        self._penalised = set()
+        self._penalty_log = []
+
+    def _penalise(self, entry: list, key: bytes, vector: Optional[np.ndarray] = None,
+                  encoded: Optional[np.ndarray] = None) -> None:
+        self._penalised.add(key)
+        self._penalty_log.append(entry)
+        self._pool.penalise(self._encoder.encode(vector)[0] if encoded is None else encoded)
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> Dict[str, Any]:
+        """Everything the next proposals depend on besides the RunHistory, JSON-ready and
+        small: the random generators, and how to rebuild the candidate pool of the last fit
+        (which trials it was fit on, the sampler's state then, and what was penalised since)."""
+        fit = self._restore  # restored and not rebuilt yet
+        if self._fit_spec is not None:
+            fit = dict(self._fit_spec, penalised=list(self._penalty_log))
+        return {
+            "rng": self._rng.bit_generator.state,
+            "random": self._random.get_state(),
+            "sampler": self._sampler.get_state(),
+            "forest_fits": self._forest.n_fits,
+            "n_fits": self.n_fits_,
+            "n_model_proposals": self.n_model_proposals_,
+            "fit": fit,
+        }
+
+    def set_state(self, state: Dict[str, Any]) -> None:
+        """Restore :meth:`get_state`; the pool is rebuilt at the next proposal, from the
+        RunHistory it is given then."""
+        self._rng.bit_generator.state = state["rng"]
+        self._random.set_state(state["random"])
+        self._sampler.set_state(state["sampler"])
+        self._forest.n_fits = state["forest_fits"]
+        self.n_fits_ = state["n_fits"]
+        self.n_model_proposals_ = state["n_model_proposals"]
+        self._pool = None
+        self._penalised = set()
+        self._penalty_log = []
+        self._restore = state["fit"]
+        self._fit_spec = None
+        self._fit_level = None if state["fit"] is None else state["fit"]["level"]
+        self._fit_trials = 0 if state["fit"] is None else state["fit"]["trials"]
+
+    def _rebuild(self, runhistory: RunHistory) -> None:
+        spec, self._restore = self._restore, None
+        data = TrainingData(self._encoder)
+        data.update(runhistory, limit=spec["n_read"])
+        sampler_now, fits_now = self._sampler.get_state(), self._forest.n_fits
+        self._sampler.set_state(spec["sampler"])
+        self._forest.n_fits = spec["forest_fits"]
+        self._build(data, spec["level"], runhistory)
+        self._sampler.set_state(sampler_now)
+        self._forest.n_fits = fits_now
+        self._fit_spec = {k: v for k, v in spec.items() if k != "penalised"}
+        pool = self._pool
+        for kind, ref in spec["penalised"]:
+            if kind == "p":
+                self._penalise([kind, ref], config_key(self._encoder.to_configuration(pool.vectors[ref])),
+                               encoded=pool.X[ref])
+            else:
+                config = (runhistory.get_config(ref) if kind == "c" else
+                          self._encoder.to_configuration(np.array([np.nan if v is None else v for v in ref])))
+                self._penalise([kind, ref], config_key(config), config.get_array())
+
+    def __repr__(self) -> str:
+        acq = self.acquisition
+        if not isinstance(acq, str):
+            acq = getattr(acq, "__name__", "custom")
+        return (
+            f"RandomForestSelector(backend={self.backend!r}, acquisition={acq!r}, "
+            f"random_fraction={self.random_fraction:.3g}, min_points_in_model={self.min_points_in_model}, "
+            f"fits={self.n_fits_})"
+        )
+
+
+def _is_int(value: object, low: int) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+
+
+def _is_real(value: object) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and math.isfinite(value))
