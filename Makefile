@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test test-all install bench clean
+.PHONY: run test test-all install bench bench-quick bench-full bench-peers bench-report clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ test-all: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# smacish next to its peers (docs/benchmarks.md): one venv per peer under .bench-venvs/
+bench-peers: install
+	$(PY) -m benchmarks setup-peers
+
+bench-quick: install
+	$(PY) -m benchmarks quick
+
+bench-full: install
+	$(PY) -m benchmarks full
+
+bench-report: install
+	$(PY) -m benchmarks report --variant quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

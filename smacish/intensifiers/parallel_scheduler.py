@@ -27,7 +27,6 @@ class _Instance:
     def __init__(self, index: int, scheduler: "ParallelScheduler"):
         self.index = index
         self.scheduler = scheduler
-        self.n_iterations = 0
         self.run = scheduler._start_run(self)
 
     def rank(self) -> Tuple[int, int, int]:
@@ -210,8 +209,9 @@ class ParallelScheduler:
         return [(inst, seed) for seed in self._seeds for inst in order]
 
     def _start_run(self, instance: _Instance) -> SHRun:
-        schedule = self.schedules[instance.n_iterations % len(self.schedules)]
-        instance.n_iterations += 1
+        # One bracket cycle for the whole run, shared by every instance: with more workers,
+        # Hyperband runs the same mix of brackets as serially, only sooner.
+        schedule = self.schedules[self._n_iterations % len(self.schedules)]
         run = SHRun(self._n_iterations, schedule, self._pairs(), self)
         self._owner[run.iteration] = instance
         self._n_iterations += 1

@@ -1,0 +1,100 @@
+"""Runs one batch of benchmark work with one adapter, inside that adapter's venv, and writes
+the results as JSON: ``python -m benchmarks.peers._run SPEC.json OUT.json``.
+
+The output is rewritten after every run, so a batch killed at its deadline keeps what it did.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any, Dict
+
+from benchmarks.peers import ADAPTERS
+from benchmarks.problems import get_problem
+from benchmarks.record import Recorder, drive
+
+
+def _write(path: str, data: Dict[str, Any]) -> None:
+    tmp = path + ".part"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
+
+
+def _one(mod: Any, task: str, variant: str, problem_name: str, seed: int, spec: Dict[str, Any]) -> Dict[str, Any]:
+    problem = get_problem(problem_name)
+    if task == "quality":
+        rec = Recorder(problem, seed, budget_limit=_units(spec, problem_name))
+        _execute(mod, variant, problem, seed, rec)
+        return rec.to_json()
+    if task == "overhead":
+        rec = Recorder(problem, seed, n_limit=spec["n_trials"], time_limit=spec["time_cap"])
+        _execute(mod, variant, problem, seed, rec)
+        out = rec.to_json()
+        out.pop("xs")
+        return out
+    if task == "simulate":
+        from benchmarks.simclock import DurationModel, simulate
+
+        if hasattr(mod, "simulate"):  # smacish: its own simulated runner
+            return mod.simulate(variant, problem, seed, spec)
+        model = DurationModel(**spec["duration"])
+        return simulate(mod.make(variant, problem, seed, n_workers=spec["n_workers"]), problem, seed,
+                        spec["n_workers"], _units(spec, problem_name), model)
+    if task == "dask":
+        return mod.run_parallel(variant, problem, seed, spec)
+    raise ValueError(f"unknown task {task!r}")
+
+
+def _units(spec: Dict[str, Any], problem_name: str) -> float:
+    units = spec["budget_units"]
+    return float(units[problem_name] if isinstance(units, dict) else units)
+
+
+def _execute(mod: Any, variant: str, problem: Any, seed: int, rec: Recorder) -> None:
+    if hasattr(mod, "make"):
+        drive(mod.make(variant, problem, seed), rec)
+    else:
+        mod.run(variant, problem, rec)
+
+
+def main(spec_path: str, out_path: str) -> int:
+    with open(spec_path) as fh:
+        spec = json.load(fh)
+    out: Dict[str, Any] = {"adapter": spec["adapter"], "task": spec["task"], "runs": [], "versions": {}}
+    try:
+        mod = importlib.import_module(ADAPTERS[spec["adapter"]].module)
+        out["versions"] = mod.versions()
+        variants = spec.get("variants") or (
+            mod.parallel_variants() if spec["task"] in ("simulate", "dask") and hasattr(mod, "parallel_variants")
+            else mod.variants())
+    except Exception as err:  # noqa: BLE001 - a missing peer is reported, not fatal
+        out["skipped"] = f"{type(err).__name__}: {err}"
+        _write(out_path, out)
+        return 0
+    out["variants"] = variants
+    _write(out_path, out)
+    # seeds outermost: a batch stopped at its deadline has covered every problem and variant
+    for seed in spec["seeds"]:
+        for problem_name in spec["problems"]:
+            for variant in variants:
+                t0 = time.perf_counter()
+                entry: Dict[str, Any] = {"variant": variant, "problem": problem_name, "seed": seed}
+                try:
+                    entry["record"] = _one(mod, spec["task"], variant, problem_name, seed, spec)
+                except Exception:  # noqa: BLE001 - one failing run must not lose the others
+                    entry["error"] = traceback.format_exc()
+                    print(f"[{variant} {problem_name} seed {seed}] failed:\n{entry['error']}", file=sys.stderr)
+                entry["seconds"] = time.perf_counter() - t0
+                out["runs"].append(entry)
+                _write(out_path, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

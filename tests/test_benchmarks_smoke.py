@@ -1,0 +1,119 @@
+"""A tiny slice of the benchmark harness, so that it does not rot: smacish only, one problem,
+two seeds, a tiny budget, through the same subprocess path the peers use, then the report."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.problems import PROBLEMS, get_problem, sample_uniform
+from benchmarks.record import Job, Recorder, drive, incumbent_trace, optimiser_gaps, run_curves
+
+
+@pytest.fixture()
+def bench_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import benchmarks.report as report
+    import benchmarks.runner as runner
+
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    monkeypatch.setattr(runner, "RESULTS", results)
+    monkeypatch.setattr(report, "DOCS", docs)
+    monkeypatch.setattr(report, "IMG", docs / "img")
+    return results, docs
+
+
+def test_synthetic_problems_have_exact_regret_at_their_optimum():
+    optima = {"branin": {"x1": math.pi, "x2": 2.275},
+              "hartmann3": {"x0": 0.114614, "x1": 0.555649, "x2": 0.852547},
+              "hartmann6": {f"x{i}": v for i, v in enumerate([0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573])}}
+    for name in PROBLEMS:
+        problem = get_problem(name)
+        if problem.kind != "synthetic":
+            continue
+        x = optima[name.split("-")[0]]
+        assert problem.true_regret(x) == pytest.approx(0.0, abs=1e-5), name
+        # the low fidelity is biased, the noise reproducible
+        assert problem.evaluate(x, problem.min_budget, 1) != problem.evaluate(x, problem.max_budget, 1)
+        assert problem.evaluate(x, problem.min_budget, 1) == problem.evaluate(x, problem.min_budget, 1)
+
+
+def test_incumbent_is_the_best_on_the_highest_budget_so_far():
+    # rows: start, end, budget, charge, cost
+    rows = [[0, 1, 1, 1, 0.5], [1, 2, 1, 1, 0.2], [2, 3, 3, 3, 0.9], [3, 4, 3, 3, 0.4], [4, 5, 1, 1, 0.0]]
+    xs = [[0.0], [1.0], [1.0], [2.0], [3.0]]
+    assert incumbent_trace(rows, xs) == [0, 1, 2, 3, 3]
+    assert list(optimiser_gaps(rows)) == [0, 0, 0, 0, 0]
+
+
+def test_recorder_counts_budget_in_full_evaluations():
+    problem = get_problem("branin-hi")
+    rng = np.random.default_rng(0)
+
+    class Fixed:
+        def ask(self):
+            return Job(sample_uniform(problem.params, rng), 9.0, 9.0)
+
+        def tell(self, job, cost):
+            pass
+
+    rec = Recorder(problem, seed=0, budget_limit=1.0)
+    drive(Fixed(), rec)
+    assert len(rec.rows) == 3 and rec.spent == pytest.approx(1.0)
+    curves = run_curves(problem, rec.to_json())
+    assert list(curves["spent"]) == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert np.all(np.isfinite(curves["regret"])) and np.all(np.diff(curves["regret"]) <= 0)
+
+
+def test_generic_virtual_clock_agrees_with_smacish_run_simulated():
+    from benchmarks.peers import smacish_adapter
+    from benchmarks.simclock import DurationModel, simulate
+
+    problem = get_problem("branin-hi")
+    spec = {"n_workers": 4, "budget_units": 6, "duration": {"unit": 1.0, "startup": 0.0, "straggler_sd": 0.3}}
+    ours = smacish_adapter.simulate("smacish-random", problem, 0, spec)
+    generic = simulate(smacish_adapter.make("smacish-random", problem, 0, n_workers=4), problem, 0, 4, 6,
+                       DurationModel(**spec["duration"]))
+    assert ours["utilisation"] == pytest.approx(ours["utilisation_runner"], rel=1e-12)
+    assert generic["utilisation"] == pytest.approx(ours["utilisation"], rel=1e-12)
+    np.testing.assert_allclose(np.array(sorted(map(tuple, generic["rows"]))), np.array(sorted(map(tuple, ours["rows"]))),
+                               rtol=1e-12)
+
+
+@pytest.mark.timeout(300)
+def test_quality_overhead_parallel_and_report_smoke(bench_dirs):
+    from benchmarks import overhead, parallel, quality, report
+
+    results, docs = bench_dirs
+    q = quality.run("smoke")
+    batch = q["batches"]["smacish"]
+    assert not batch.get("skipped") and not batch.get("timed_out"), batch
+    assert all("error" not in r for r in batch["runs"]), [r.get("error") for r in batch["runs"]]
+    entry = q["summary"]["problems"]["branin-hi"]
+    assert "smacish-random" in entry["variants"]
+    assert entry["variants"]["smacish-random"]["n_seeds"] == 2
+    assert math.isfinite(entry["variants"]["smacish-random"]["final_q"][1])
+
+    o = overhead.run("smoke")
+    cell = o["summary"]["variants"]["smacish-random"]["cells"]["20"]
+    assert cell["reached"] and cell["median"] >= 0
+
+    p = parallel.run("smoke")
+    groups = p["summary"]["groups"]
+    (group,) = groups.values()
+    assert 0 < group["variants"]["smacish-random"]["util_median"] <= 1
+    assert (group["variants"]["smacish-random"]["util_median"]
+            >= group["variants"]["smacish-random@1-instance"]["util_median"])
+
+    for name in ("quality-smoke", "overhead-smoke", "parallel-smoke"):
+        assert (results / f"{name}.json").exists()
+    page = report.build("smoke")
+    text = page.read_text()
+    assert "## 1. Anytime quality" in text and "## 2. Optimiser overhead" in text and "## 3. Parallel" in text
+    assert "smacish-random" in text
+    for image in ("bench-regret-budget-smoke.png", "bench-timeline-sim-smoke.png"):
+        assert (docs / "img" / image).exists()
+    assert os.path.commonpath([page, docs]) == str(docs)
