@@ -251,10 +251,11 @@ root = Path(tempfile.mkdtemp(prefix="smacish-compare-"))
 for label, make in intensifiers.items():
     for seed in seeds:
         # durable=False: each tell is flushed but not fsync'd (enough for a quick experiment)
-        opt = smacish.Optimizer(space, make(), seed=seed, output_dir=root / f"{label}-{seed}",
-                                durable=False)
-        run_simulated(opt, cost, duration=lambda info, value: info.budget, n_workers=4,
-                      budget_limit=1000)
+        # `with`: the run directory gets its RunHistory snapshot and its log is closed at the end
+        with smacish.Optimizer(space, make(), seed=seed, output_dir=root / f"{label}-{seed}",
+                               durable=False) as opt:
+            run_simulated(opt, cost, duration=lambda info, value: info.budget, n_workers=4,
+                          budget_limit=1000)
 sorted(p.name for p in root.iterdir())
 """),
     md("""
