@@ -9,11 +9,14 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
+import weakref
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
@@ -93,36 +96,211 @@ def call_target(target: Callable, info: TrialInfo) -> TrialValue:
                       endtime=start + elapsed, additional_info=extra)
 
 
-def execute_trial(target: Callable, info: TrialInfo, memory_limit: Optional[float] = None) -> TrialValue:
+def execute_trial(
+    target: Callable, info: TrialInfo, memory_limit: Optional[float] = None,
+    should_stop: Optional[Callable[[], bool]] = None,
+) -> TrialValue:
     """Run one trial: in-process when it has no cutoff and no ``memory_limit`` (MB), else in a
-    child process that is killed past its cutoff (TIMEOUT) or memory (MEMORYOUT).
+    child process that is killed past its cutoff (TIMEOUT) or memory (MEMORYOUT), or as soon as
+    ``should_stop()`` says so (ABORTED; polled every 10 ms, only with a child process).
+
+    The child is forked from a fork server that has smacish imported (see ``_child``); it sees
+    the caller's ``sys.path``, working directory and environment. The cutoff counts from the
+    call of the target, after the child has loaded it (imported its module); the memory limit
+    is on the resident memory of the child and everything it starts, which includes about
+    100 MB of interpreter, numpy and ConfigSpace.
 
     A child that dies on its own (segfault, ``os._exit``) gives CRASHED with
     ``additional_info["lost"] = True``, so that a runner may retry it elsewhere.
     """
     if info.cutoff is None and memory_limit is None:
         return call_target(target, info)
-    return _run_in_child(target, info, memory_limit)
+    return _run_in_child(target, info, memory_limit, should_stop)
 
 
-def _run_in_child(target: Callable, info: TrialInfo, memory_limit: Optional[float]) -> TrialValue:
+_POLL = 0.01  # seconds between looks at a running child
+_LOAD_TIMEOUT = 120.0  # seconds a child may take to load its target (its imports) before the call
+
+
+class _ForkServer:
+    """``python -m smacish.runners._child --serve``: has imported smacish once and forks a child
+    per trial, so a trial starts in milliseconds instead of the ~2 s it takes a fresh
+    interpreter to import ConfigSpace. One per thread that runs trials; ends with its parent."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smacish.runners._child", "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True,
+        )
+        self._buffer = b""
+        try:
+            line = self._readline(timeout=None)
+        except BaseException:
+            self.close()
+            raise
+        if line != "ready":
+            self.close()
+            raise RuntimeError(f"the trial fork server did not start (it said {line!r})")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _readline(self, timeout: Optional[float]) -> Optional[str]:
+        """The next line; None if none came within ``timeout``; "" when the server is gone."""
+        import select
+
+        fd = self.proc.stdout.fileno()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return ""
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def fork(self, payload: str, result: str) -> Optional[int]:
+        """Start a child on ``payload``; its pid, or None if the server is gone."""
+        import json
+
+        try:
+            self.proc.stdin.write((json.dumps({"payload": payload, "result": result}) + "\n").encode())
+        except OSError:
+            return None
+        line = self._readline(timeout=None)
+        return int(line.split()[1]) if line and line.startswith("pid ") else None
+
+    def exit_code(self, timeout: float) -> Optional[int]:
+        """The child's exit code once it ended; None while it runs. Raises ``EOFError`` if the
+        server died meanwhile."""
+        line = self._readline(timeout)
+        if line == "":
+            raise EOFError("the trial fork server died")
+        return None if line is None else int(line.split()[1])
+
+    def close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_servers = threading.local()
+
+
+def _fork_server() -> _ForkServer:
+    server = getattr(_servers, "server", None)
+    if server is None or not server.alive():
+        if server is not None:
+            server.close()
+        server = _servers.server = _ForkServer()
+        weakref.finalize(threading.current_thread(), server.close)
+    return server
+
+
+class _Child:
+    """One running trial process: forked by this thread's fork server where ``os.fork`` exists,
+    else a fresh interpreter."""
+
+    def __init__(self, payload: str, result: str):
+        self.server: Optional[_ForkServer] = None
+        self.proc: Optional["subprocess.Popen[bytes]"] = None
+        self.code: Optional[int] = None
+        self.lost_server = False
+        if hasattr(os, "fork"):
+            for _ in range(2):  # a server that died since the last trial is replaced once
+                server = _fork_server()
+                pid = server.fork(payload, result)
+                if pid is not None:
+                    self.server, self.pid = server, pid
+                    return
+                server.close()
+            raise RuntimeError("the trial fork server died before it could start the trial")
+        self.proc = subprocess.Popen([sys.executable, "-m", "smacish.runners._child", payload, result],
+                                     start_new_session=True)  # its own process group, killed as one
+        self.pid = self.proc.pid
+
+    def wait(self, timeout: float) -> bool:
+        """True once the child has ended (its exit code in ``self.code``)."""
+        if self.code is not None:
+            return True
+        if self.server is None:
+            try:
+                self.code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        try:
+            self.code = self.server.exit_code(timeout)
+        except EOFError:  # the server died (killed from outside): the child is lost with it
+            self.lost_server = True
+            self._kill_group()
+            self.code = -9
+        return self.code is not None
+
+    def _kill_group(self) -> None:
+        import psutil
+
+        try:
+            for child in psutil.Process(self.pid).children(recursive=True):
+                child.kill()
+        except psutil.Error:
+            pass
+        for kill in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+            try:
+                kill()
+            except OSError:
+                pass
+
+    def kill(self) -> None:
+        """Kill the child and whatever it started, and wait for it."""
+        self._kill_group()
+        if not self.wait(timeout=10):  # pragma: no cover - SIGKILL is not ignored
+            raise RuntimeError(f"trial process {self.pid} survived SIGKILL")
+
+
+def _run_in_child(
+    target: Callable, info: TrialInfo, memory_limit: Optional[float],
+    should_stop: Optional[Callable[[], bool]] = None,
+) -> TrialValue:
+    import pickle
+
     import cloudpickle  # a dependency of dask
     import psutil  # a dependency of distributed
 
     with tempfile.TemporaryDirectory(prefix="smacish-trial-") as tmp:
         payload, result_path = os.path.join(tmp, "in.pkl"), os.path.join(tmp, "out.pkl")
         with open(payload, "wb") as fh:
+            pickle.dump({"sys_path": list(sys.path), "cwd": os.getcwd(), "env": dict(os.environ)}, fh)
             cloudpickle.dump((target, info), fh)
+        started_marker = result_path + ".started"
+        child = _Child(payload, result_path)
         start = time.time()
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "smacish.runners._child", payload, result_path])
-        killed: Optional[StatusType] = None
+        called: Optional[float] = None  # when the target was called: the cutoff counts from there
+        stopped: Optional[StatusType] = None
         peak_mb = 0.0
         try:
-            ps = psutil.Process(proc.pid)
-            while proc.poll() is None:
-                if info.cutoff is not None and time.perf_counter() - t0 > info.cutoff:
-                    killed = StatusType.TIMEOUT
+            ps = psutil.Process(child.pid)
+            while not child.wait(_POLL):
+                now = time.perf_counter()
+                if called is None and os.path.exists(started_marker):
+                    called = now
+                if called is None and now - t0 > _LOAD_TIMEOUT:
+                    stopped = StatusType.CRASHED
+                    break
+                if called is not None and info.cutoff is not None and now - called > info.cutoff:
+                    stopped = StatusType.TIMEOUT
                     break
                 if memory_limit is not None:
                     try:
@@ -133,45 +311,42 @@ def _run_in_child(target: Callable, info: TrialInfo, memory_limit: Optional[floa
                         rss = 0
                     peak_mb = max(peak_mb, rss / 2**20)
                     if peak_mb > memory_limit:
-                        killed = StatusType.MEMORYOUT
+                        stopped = StatusType.MEMORYOUT
                         break
-                time.sleep(0.01)
+                if should_stop is not None and should_stop():
+                    stopped = StatusType.ABORTED
+                    break
+        except psutil.Error:  # the child ended before we looked at it
+            child.wait(timeout=10)
         finally:
-            if proc.poll() is None:
-                _kill_tree(proc)
+            if child.code is None:
+                child.kill()
         elapsed = time.perf_counter() - t0
-        if killed is StatusType.TIMEOUT:
-            return TrialValue(
-                cost=math.inf, time=elapsed, status=killed, starttime=start, endtime=start + elapsed,
-                additional_info={"error": f"stopped after its cutoff of {info.cutoff:g} s"},
-            )
-        if killed is StatusType.MEMORYOUT:
-            return TrialValue(
-                cost=math.inf, time=elapsed, status=killed, starttime=start, endtime=start + elapsed,
-                additional_info={"error": f"stopped at {peak_mb:.0f} MB, past its memory limit "
-                                          f"of {memory_limit:g} MB"},
-            )
-        if os.path.exists(result_path):
-            import pickle
-
+        offset = 0.0 if called is None else called - t0  # the target's own time, without loading
+        times = dict(time=elapsed - offset, starttime=start + offset, endtime=start + elapsed)
+        if stopped is StatusType.TIMEOUT:
+            return TrialValue(cost=math.inf, status=stopped, **times,
+                              additional_info={"error": f"stopped after its cutoff of {info.cutoff:g} s"})
+        if stopped is StatusType.MEMORYOUT:
+            return TrialValue(cost=math.inf, status=stopped, **times, additional_info={
+                "error": f"stopped at {peak_mb:.0f} MB, past its memory limit of {memory_limit:g} MB"})
+        if stopped is StatusType.CRASHED:
+            return TrialValue(cost=math.inf, status=stopped, **times, additional_info={
+                "error": f"the trial's process did not load the target within {_LOAD_TIMEOUT:g} s"})
+        if stopped is StatusType.ABORTED:
+            return TrialValue(cost=math.inf, status=stopped, **times,
+                              additional_info={"error": "cancelled while it ran"})
+        if os.path.exists(result_path) and not child.lost_server:
             with open(result_path, "rb") as fh:
                 return pickle.load(fh)  # written by our own child process, never by a user
-        code = proc.returncode
-        reason = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        code = child.code
+        if child.lost_server:
+            reason = "was killed with the fork server that started it"
+        elif code is not None and code < 0:
+            reason = f"was killed by signal {-code}"
+        else:
+            reason = f"exited with code {code}"
         return TrialValue(
-            cost=math.inf, time=elapsed, status=StatusType.CRASHED, starttime=start,
-            endtime=start + elapsed,
+            cost=math.inf, status=StatusType.CRASHED, **times,
             additional_info={"error": f"the trial's process {reason} before returning", "lost": True},
         )
-
-
-def _kill_tree(proc: "subprocess.Popen[bytes]") -> None:
-    import psutil
-
-    try:
-        for child in psutil.Process(proc.pid).children(recursive=True):
-            child.kill()
-    except psutil.Error:
-        pass
-    proc.kill()
-    proc.wait()

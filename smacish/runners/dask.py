@@ -1,18 +1,33 @@
 """The Dask runner: keeps every worker thread busy with a trial, tells results as they complete.
 
-Any ``distributed.Client`` works (LocalCluster, a remote scheduler, dask-jobqueue, Kubernetes).
-Without one, an embedded ``LocalCluster`` (processes, one thread each, 127.0.0.1 only) is
-started and always shut down.
+Any ``distributed.Client`` works (LocalCluster, a remote scheduler, dask-jobqueue, Kubernetes);
+it is never closed here. Without one, an embedded ``LocalCluster`` (processes, one thread each,
+127.0.0.1 only) is started and always shut down, on errors and Ctrl-C too.
+
+- As many trials are in flight as the cluster has worker threads, read from the scheduler every
+  ``_CAPACITY_INTERVAL`` seconds: workers that join get trials, a cluster with no worker yet is
+  waited for.
+- A trial whose worker dies (or whose trial process dies: segfault, ``os._exit``) is submitted
+  again, up to ``max_retries`` times, then recorded CRASHED with the reason. On a user's cluster
+  the scheduler's own ``distributed.scheduler.allowed-failures`` retries come first; the embedded
+  cluster sets them to 0 so that only ``max_retries`` counts.
+- When ``walltime_limit`` is reached, what still runs is cancelled (a trial in a child process
+  is killed at once) and recorded ABORTED; results that arrived meanwhile are told as they are.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
+import pickle
 import queue
 import time
 import traceback
+import uuid
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
 from smacish.runners._execute import execute_trial
@@ -26,14 +41,74 @@ logger = logging.getLogger("smacish")
 
 _CAPACITY_INTERVAL = 0.5  # seconds between looks at the worker set
 
+_Outcome = Tuple[Any, Any, Optional[BaseException]]  # (future, its result, or the error it raised)
 
-def _run_trial(target: Callable[..., Any], info: TrialInfo, memory_limit: Optional[float]) -> TrialValue:
+
+class _Shipped:
+    """A trial on its way to a worker: its TrialInfo with the ConfigurationSpace pickled once per
+    run and unpickled once per process.
+
+    A ConfigurationSpace takes about a millisecond to pickle and again to unpickle, in the
+    driver, on the scheduler (which unpickles task arguments) and on the worker, while every
+    trial of a run shares the same one: shipped as its pickled bytes plus the configuration's
+    vector, a trial costs microseconds instead, and arrives as an equal TrialInfo.
+    """
+
+    __slots__ = ("info", "space_bytes")
+
+    def __init__(self, info: TrialInfo, space_bytes: bytes):
+        self.info = info
+        self.space_bytes = space_bytes
+
+    def __reduce__(self) -> tuple:
+        info = self.info
+        fields = {f.name: getattr(info, f.name) for f in dataclasses.fields(info) if f.name != "config"}
+        return (_unship, (self.space_bytes, info.config.get_array(), fields))
+
+
+_SPACES: "OrderedDict[bytes, Any]" = OrderedDict()  # pickled ConfigurationSpace -> the space
+
+
+def _unship(space_bytes: bytes, vector: Any, fields: Dict[str, Any]) -> TrialInfo:
+    from ConfigSpace import Configuration
+
+    space = _SPACES.get(space_bytes)
+    if space is None:
+        space = pickle.loads(space_bytes)  # pickled by the runner, shipped by Dask's serialisation
+        _SPACES[space_bytes] = space
+        while len(_SPACES) > 8:
+            _SPACES.popitem(last=False)
+    return TrialInfo(config=Configuration(space, vector=vector), **fields)
+
+
+def _run_trial(target: Callable[..., Any], info: Any, memory_limit: Optional[float]) -> TrialValue:
     """The task a Dask worker runs: one trial, stamped with the worker's address."""
     from distributed import get_worker
 
-    value = execute_trial(target, info, memory_limit)
-    value.additional_info["worker"] = get_worker().address
+    if isinstance(info, _Shipped):  # not serialised on the way (an in-process transport)
+        info = info.info
+    worker = get_worker()
+    value = execute_trial(target, info, memory_limit, should_stop=_cancelled_check(worker))
+    value.additional_info["worker"] = worker.address
     return value
+
+
+def _cancelled_check(worker: Any) -> Optional[Callable[[], bool]]:
+    """``should_stop`` for :func:`execute_trial`: True once this task is cancelled (the runner
+    cancels what runs when ``walltime_limit`` is reached), so a trial running in a child process
+    is killed at once instead of holding the worker until its cutoff. None if the worker's
+    state cannot be read (another Dask version)."""
+    try:
+        key = worker.get_current_task()
+        tasks = worker.state.tasks
+    except Exception:  # noqa: BLE001 - an internal API: without it trials just run to the end
+        return None
+
+    def cancelled() -> bool:
+        ts = tasks.get(key)
+        return ts is None or ts.state in ("cancelled", "released", "forgotten")
+
+    return cancelled
 
 
 @contextlib.contextmanager
@@ -46,20 +121,20 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # read when the scheduler starts
         cluster = LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
         )
+    try:
+        client = Client(cluster)
         try:
-            client = Client(cluster)
-            try:
-                logger.info("embedded Dask cluster: %d workers, dashboard %s", n_workers, client.dashboard_link)
-                yield client
-            finally:
-                client.close()
+            logger.info("embedded Dask cluster: %d workers, dashboard %s", n_workers, client.dashboard_link)
+            yield client
         finally:
-            cluster.close()
+            client.close()
+    finally:
+        cluster.close()
 
 
 def run_dask(
@@ -75,6 +150,16 @@ def run_dask(
 
 
 class _DaskLoop:
+    """Ask, submit, tell: only the driver's thread that calls :meth:`run` touches the optimizer.
+
+    For each submitted trial a coroutine on the client's event loop waits for the future and
+    fetches its result, then hands ``(future, value, error)`` to :meth:`run` through a queue: the
+    driver never blocks on a round trip to the scheduler, and a result is told (and the freed
+    worker given its next trial) as soon as it arrives. The worker count is read from the
+    scheduler every ``_CAPACITY_INTERVAL`` seconds, also on the event loop; a change wakes the
+    driver at once.
+    """
+
     def __init__(self, optimizer: "Optimizer", target: Callable[..., Any], limits: Limits, client: Any,
                  memory_limit: Optional[float], max_retries: int):
         self.optimizer = optimizer
@@ -84,101 +169,179 @@ class _DaskLoop:
         self.memory_limit = memory_limit
         self.max_retries = max_retries
         self.inflight: Dict[Any, Tuple[TrialInfo, int]] = {}  # future -> (trial, attempt)
-        self.done: "queue.Queue[Any]" = queue.Queue()
+        self.done: "queue.Queue[Optional[_Outcome]]" = queue.Queue()  # None: just wake up
         self.capacity = 0
-        self._capacity_checked = -math.inf
+        self._capacity_asked = -math.inf
+        self._warned_no_workers = False
+        try:
+            self._space_bytes: Optional[bytes] = pickle.dumps(optimizer.configspace)
+        except Exception:  # noqa: BLE001 - a space plain pickle cannot handle: ship trials as they are
+            self._space_bytes = None
 
     # ------------------------------------------------------------------ workers
     def _refresh_capacity(self, force: bool = False) -> int:
+        """Worker threads in the cluster: read now (``force``) or as last fetched in the
+        background, fetching again when the last look is ``_CAPACITY_INTERVAL`` old."""
         now = time.monotonic()
-        if force or now - self._capacity_checked >= _CAPACITY_INTERVAL:
-            self._capacity_checked = now
+        if force:
+            self._capacity_asked = now
             self.capacity = sum(self.client.nthreads().values())
+        elif now - self._capacity_asked >= _CAPACITY_INTERVAL:
+            self._capacity_asked = now
+            self.client.loop.add_callback(self._fetch_capacity)
         return self.capacity
+
+    async def _fetch_capacity(self) -> None:
+        try:
+            nthreads = await self.client.nthreads(asynchronous=True)
+        except Exception:  # noqa: BLE001 - scheduler unreachable: the futures will say so
+            return
+        capacity = sum(nthreads.values())
+        if capacity != self.capacity:
+            self.capacity = capacity
+            self.done.put(None)  # wake the driver: workers joined or left
 
     def _committed_budget(self) -> float:
         inflight = sum(1.0 if i.budget is None else i.budget for i, _ in self.inflight.values())
         return self.optimizer.budget_spent + inflight
 
+    def _may_ask(self) -> bool:
+        return self.limits.may_ask(self.optimizer.n_asked, self._committed_budget())
+
     # ------------------------------------------------------------------ submitting
     def _submit(self, info: TrialInfo, attempt: int) -> None:
+        config_id = ".".join(map(str, info.config_id)) if info.config_id else "x"
+        shipped = _Shipped(info, self._space_bytes) if self._space_bytes is not None and \
+            info.config.config_space is self.optimizer.configspace else info
         future = self.client.submit(
-            _run_trial, self.target, info, self.memory_limit, pure=False,
-            key=f"smacish-trial-{info.config_id}-{info.budget}-{info.instance}-{info.seed}-{attempt}-{time.time_ns()}",
+            _run_trial, self.target, shipped, self.memory_limit, pure=False,
+            key=f"smacish-trial-{config_id}-{attempt}-{uuid.uuid4().hex}",  # shown as "smacish-trial"
         )
         self.inflight[future] = (info, attempt)
-        future.add_done_callback(self.done.put)
+        self.client.loop.add_callback(self._track, future)
+
+    async def _track(self, future: Any) -> None:
+        """On the event loop: wait for ``future``, fetch its result, queue it for the driver."""
+        try:
+            value = await self.client.gather(future, asynchronous=True)
+        except BaseException as exc:  # noqa: BLE001 - task errors, KilledWorker, cancellation: judged by the driver
+            self.done.put((future, None, exc))
+        else:
+            self.done.put((future, value, None))
 
     def _fill(self) -> None:
         capacity = self._refresh_capacity()
-        while len(self.inflight) < capacity and self.limits.may_ask(self.optimizer.n_asked, self._committed_budget()):
+        while len(self.inflight) < capacity and self._may_ask():
             try:
                 info = self.optimizer.ask(n_workers=capacity)
             except WaitForResults:
                 return
-            self._submit(info, 0)
+            try:
+                self._submit(info, 0)
+            except BaseException as exc:  # e.g. a target Dask cannot serialise: record, then raise
+                self.optimizer.tell(info, _crashed(info, f"could not be submitted to Dask: {exc!r}"))
+                raise
 
     # ------------------------------------------------------------------ receiving
-    def _value_of(self, future: Any, info: TrialInfo, attempt: int) -> Optional[TrialValue]:
+    def _value_of(self, future: Any, result: Any, error: Optional[BaseException], info: TrialInfo,
+                  attempt: int, may_retry: bool) -> Optional[TrialValue]:
         """The trial's value, or None if it was resubmitted."""
-        if future.status == "finished":
-            try:
-                value = future.result()
-            except Exception:  # noqa: BLE001 - result lost in transfer: treat like a lost worker
-                value = None
-            if value is not None and not value.additional_info.get("lost"):
-                return value
-            reason = value.additional_info.get("error") if value else "its result could not be fetched"
-        elif future.status == "cancelled":
+        known: Dict[str, Any] = {}
+        if error is None:
+            if isinstance(result, TrialValue) and not result.additional_info.get("lost"):
+                return result
+            if isinstance(result, TrialValue):
+                reason = result.additional_info.get("error", "its process died")
+                known = {k: result.additional_info[k] for k in ("worker",) if k in result.additional_info}
+            else:
+                reason = f"it returned {result!r}"
+        elif future.status == "cancelled" or isinstance(error, asyncio.CancelledError):
             reason = "its task was cancelled by the Dask scheduler"
+        elif type(error).__name__ == "KilledWorker":
+            reason = f"its worker died ({error})"
         else:
-            exc = future.exception()
-            if type(exc).__name__ != "KilledWorker":
-                return _crashed(info, "the Dask task failed: " + "".join(traceback.format_exception(exc)))
-            reason = f"its worker died ({exc})"
+            detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            return _crashed(info, "the Dask task failed: " + detail)
+        if not may_retry:
+            return _crashed(info, f"lost ({reason}) when the optimisation stopped; not retried",
+                            lost=True, status=StatusType.ABORTED, **known)
         if attempt < self.max_retries:
-            logger.warning("trial %s lost (%s); retrying (%d/%d)", info.key, reason, attempt + 1, self.max_retries)
-            self._submit(info, attempt + 1)
+            logger.warning("trial %s lost (%s); retrying (%d/%d)", info.key, reason, attempt + 1,
+                           self.max_retries)
+            try:
+                self._submit(info, attempt + 1)
+            except Exception as exc:  # noqa: BLE001 - the cluster is going away: record the trial
+                return _crashed(info, f"lost ({reason}); its retry could not be submitted: {exc!r}",
+                                lost=True, **known)
             return None
-        return _crashed(info, f"lost after {attempt + 1} attempt(s): {reason}", lost=True)
+        return _crashed(info, f"lost after {attempt + 1} attempt(s): {reason}", lost=True, **known)
 
-    def _tell_finished(self, future: Any) -> None:
+    def _tell_finished(self, item: Optional[_Outcome], may_retry: bool = True) -> None:
+        if item is None:  # a wake-up: the worker set changed
+            return
+        future, result, error = item
         entry = self.inflight.pop(future, None)
-        if entry is None:  # pragma: no cover - a callback for a future we already dropped
+        if entry is None:  # a future dropped already (aborted)
             return
         info, attempt = entry
-        value = self._value_of(future, info, attempt)
+        value = self._value_of(future, result, error, info, attempt, may_retry)
         if value is not None:
             if attempt:
                 value.additional_info["attempts"] = attempt + 1
             self.optimizer.tell(info, value)
 
+    def _drain(self, may_retry: bool = True) -> None:
+        while True:
+            try:
+                item = self.done.get_nowait()
+            except queue.Empty:
+                return
+            self._tell_finished(item, may_retry)
+
+    def _waiting_for_workers(self) -> bool:
+        """True (after a short wait) when the cluster has no worker yet but trials remain."""
+        if self.capacity > 0 or not self._may_ask():
+            return False
+        if not self._warned_no_workers:
+            logger.warning("the Dask cluster has no workers; waiting for some to join")
+            self._warned_no_workers = True
+        try:
+            self._tell_finished(self.done.get(timeout=self._wait_time()))
+        except queue.Empty:
+            pass
+        return True
+
+    def _wait_time(self) -> float:
+        return min(_CAPACITY_INTERVAL, max(self.limits.remaining_time(), 0.0))
+
     # ------------------------------------------------------------------ the loop
     def run(self) -> None:
         self._refresh_capacity(force=True)
+        stopped_cleanly = False
         try:
-            self._fill()
-            while self.inflight:
-                timeout = min(_CAPACITY_INTERVAL, max(self.limits.remaining_time(), 0.0))
+            while True:
+                self._fill()
+                if not self.inflight:
+                    if self._waiting_for_workers():
+                        continue
+                    break
                 try:
-                    future = self.done.get(timeout=timeout)
+                    self._tell_finished(self.done.get(timeout=self._wait_time()))
                 except queue.Empty:
-                    future = None
-                if future is not None:
-                    self._tell_finished(future)
-                    while True:  # drain whatever else completed meanwhile
-                        try:
-                            self._tell_finished(self.done.get_nowait())
-                        except queue.Empty:
-                            break
+                    pass
+                self._drain()  # whatever else completed meanwhile
                 if self.limits.out_of_time():
                     break
-                self._fill()
+            stopped_cleanly = True
         finally:
-            self._abort_inflight()
+            self._abort_inflight(stopped_cleanly)
 
-    def _abort_inflight(self) -> None:
-        """Cancel what still runs (time is up, or an error / Ctrl-C) and record it as ABORTED."""
+    def _abort_inflight(self, stopped_cleanly: bool) -> None:
+        """Cancel what still runs (time is up, or an error / Ctrl-C) and record it as ABORTED.
+
+        When time is up, results that arrived meanwhile are told first, as they are."""
+        if stopped_cleanly:
+            self._drain(may_retry=False)
         if not self.inflight:
             return
         futures = list(self.inflight)
@@ -186,15 +349,21 @@ class _DaskLoop:
             self.client.cancel(futures)
         for future in futures:
             info, _ = self.inflight.pop(future)
-            self.optimizer.tell(info, TrialValue(
-                cost=math.inf, status=StatusType.ABORTED,
-                additional_info={"error": "cancelled: the optimisation stopped before it finished"},
-            ))
+            value = _crashed(info, "cancelled: the optimisation stopped before it finished",
+                             status=StatusType.ABORTED)
+            if stopped_cleanly:
+                self.optimizer.tell(info, value)
+            else:  # an error is on its way up: record what we can, never mask it
+                try:
+                    self.optimizer.tell(info, value)
+                except Exception:  # noqa: BLE001
+                    logger.exception("could not record the aborted trial %s", info.key)
 
 
-def _crashed(info: TrialInfo, message: str, lost: bool = False) -> TrialValue:
-    extra: Dict[str, Any] = {"error": message}
+def _crashed(info: TrialInfo, message: str, lost: bool = False,
+             status: StatusType = StatusType.CRASHED, **known: Any) -> TrialValue:
+    extra: Dict[str, Any] = {"error": message, **known}
     if lost:
         extra["lost"] = True
     now = time.time()
-    return TrialValue(cost=math.inf, status=StatusType.CRASHED, starttime=now, endtime=now, additional_info=extra)
+    return TrialValue(cost=math.inf, status=status, starttime=now, endtime=now, additional_info=extra)
