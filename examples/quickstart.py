@@ -64,7 +64,7 @@ def main() -> None:
     for entry in opt.trajectory:
         print(f"  {entry.n_trials:4d}  {entry.budget:5g}  {entry.cost:.4f}")
     inc = opt.runhistory.incumbent_entry()
-    print(f"incumbent: {dict(incumbent)}")
+    print("incumbent:", {name: getattr(value, "item", lambda: value)() for name, value in incumbent.items()})
     print(f"validation error {inc.cost:.4f} after {inc.budget:g} epochs")
 
 
