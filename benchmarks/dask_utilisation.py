@@ -111,8 +111,10 @@ def cluster(n_workers: int, processes: bool, lean: bool = False) -> Iterator[Any
     import dask
     from distributed import Client, LocalCluster
 
+    # processes: TCP on 127.0.0.1; threads: Dask's in-process transport (no socket at all)
+    network = {"host": "127.0.0.1"} if processes else {}
     with dask.config.set(LEAN_WORKERS if lean else {}), LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=processes, host="127.0.0.1",
+        n_workers=n_workers, threads_per_worker=1, processes=processes, **network,
         dashboard_address=None, scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.CRITICAL,
     ) as lc, Client(lc) as client:
