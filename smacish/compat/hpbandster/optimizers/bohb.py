@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 from ConfigSpace import ConfigurationSpace
 
-from smacish.compat.hpbandster.core.master import (
-    Master,
-    _draw_seed,
-    check_arguments,
-    hpbandster_bracket,
-    hpbandster_budgets,
-)
-from smacish.compat.hpbandster.optimizers.iterations import SuccessiveHalving
+from smacish.compat.hpbandster.core.master import _draw_seed, check_arguments
+from smacish.compat.hpbandster.optimizers.hyperband import HyperBand
 from smacish.selection.kde import KDESelector
 
 
-class BOHB(Master):
+class BOHB(HyperBand):
     """BOHB (Falkner, Klein and Hutter, ICML 2018): HyperBand's iterations, with each new
     configuration drawn from a kernel-density model of the good and bad results on the largest
     budget that has enough of them (:class:`~smacish.selection.kde.KDESelector`); a
@@ -62,18 +56,9 @@ class BOHB(Master):
             bandwidth_factor=bandwidth_factor,
             min_bandwidth=min_bandwidth,
         )
-        super().__init__(config_generator=generator, configspace=configspace, **kwargs)
-        self.eta = eta
-        self.min_budget = min_budget
-        self.max_budget = max_budget
-        self.max_SH_iter, self.budgets = hpbandster_budgets(min_budget, max_budget, eta)
+        super().__init__(configspace, eta, min_budget, max_budget, config_generator=generator, **kwargs)
         self.config.update(
             {
-                "eta": eta,
-                "min_budget": min_budget,
-                "max_budget": max_budget,
-                "budgets": self.budgets,
-                "max_SH_iter": self.max_SH_iter,
                 "min_points_in_model": min_points_in_model,
                 "top_n_percent": top_n_percent,
                 "num_samples": num_samples,
@@ -81,14 +66,4 @@ class BOHB(Master):
                 "bandwidth_factor": bandwidth_factor,
                 "min_bandwidth": min_bandwidth,
             }
-        )
-
-    def get_next_iteration(self, iteration: int, iteration_kwargs: Dict[str, Any] = {}) -> SuccessiveHalving:  # noqa: B006
-        s, ns = hpbandster_bracket(iteration, self.max_SH_iter, self.eta)
-        return SuccessiveHalving(
-            HPB_iter=iteration,
-            num_configs=ns,
-            budgets=self.budgets[(-s - 1) :],
-            config_sampler=self._sample_config,
-            **iteration_kwargs,
         )

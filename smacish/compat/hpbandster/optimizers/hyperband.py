@@ -39,10 +39,10 @@ class HyperBand(Master):
         max_budget: float = 1,
         **kwargs: Any,
     ):
-        check_arguments("HyperBand", configspace, eta, min_budget, max_budget)
-        super().__init__(
-            config_generator=RandomSelector(configspace, seed=_draw_seed()), configspace=configspace, **kwargs
-        )
+        check_arguments(type(self).__name__, configspace, eta, min_budget, max_budget)
+        if kwargs.get("config_generator") is None:  # BOHB passes its model
+            kwargs["config_generator"] = RandomSelector(configspace, seed=_draw_seed())
+        super().__init__(configspace=configspace, **kwargs)
         self.eta = eta
         self.min_budget = min_budget
         self.max_budget = max_budget
