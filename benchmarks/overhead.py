@@ -22,7 +22,8 @@ from benchmarks.runner import adapter_names, run_batch, save
 SETTINGS: Dict[str, Dict[str, Any]] = {
     "smoke": {"sizes": [20], "time_cap": 20, "adapters": ["smacish"], "variants": ["smacish-random"]},
     "quick": {"sizes": [100, 1000], "time_cap": 12, "adapters": None},
-    "full": {"sizes": [100, 1000, 10000], "time_cap": 900, "adapters": None},
+    # full: a library slower than 150 s for 10,000 trials shows how far it got (the table says so)
+    "full": {"sizes": [100, 1000, 10000], "time_cap": 150, "adapters": None},
 }
 PROBLEM = "branin-hi"
 

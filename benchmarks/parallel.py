@@ -39,7 +39,7 @@ SETTINGS: Dict[str, Dict[str, Any]] = {
               "real_seeds": [0], "real_units": 12, "real_unit": 0.1, "problems": ["branin-hi"],
               "sim_adapters": SIM_ADAPTERS, "real_adapters": REAL_ADAPTERS, "timeout": 240},
     "full": {"sim_workers": [8, 32], "sim_seeds": list(range(10)), "sim_rounds": 12, "real_workers": [8],
-             "real_seeds": [0, 1, 2], "real_units": 60, "real_unit": 0.2, "problems": ["branin-hi", "hartmann6-hi"],
+             "real_seeds": [0, 1, 2], "real_units": 24, "real_unit": 0.1, "problems": ["branin-hi", "hartmann6-hi"],
              "sim_adapters": dict(SIM_ADAPTERS, optuna=["optuna-random-hb", "optuna-tpe-hb"]),
              "real_adapters": dict(REAL_ADAPTERS, hpbandster=["hpbandster-hb", "hpbandster-bohb"]),
              "timeout": 3600},

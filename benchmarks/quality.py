@@ -26,8 +26,9 @@ SETTINGS: Dict[str, Dict[str, Any]] = {
     # quick: two batches at a time (one per core); its wall-time curves are a little noisier
     "quick": {"seeds": [0, 1, 2], "problems": list(PROBLEMS), "units": {"synthetic": 8, "ml": 4},
               "adapters": None, "timeout": 150, "jobs": 2},
-    "full": {"seeds": list(range(10)), "problems": list(PROBLEMS), "units": {"synthetic": 40, "ml": 16},
-             "adapters": None, "timeout": 3 * 3600},
+    # full: ten seeds, three times the quick budget; about an hour on 2 cores
+    "full": {"seeds": list(range(10)), "problems": list(PROBLEMS), "units": {"synthetic": 24, "ml": 8},
+             "adapters": None, "timeout": 3 * 3600, "jobs": 2},
 }
 GRID_POINTS = 40
 SLOW = ("smac", "hpbandster", "dehb")  # model fitting (SMAC3's forest, BOHB's KDE), DEHB's start-up

@@ -236,6 +236,7 @@ def build(variant: str = "quick") -> Path:
         w(_overhead_section(o))
     if p:
         w(_parallel_section(p, variant))
+    w(_durability_section(load("durability")))
     w(_headlines(q, o, p))
     w(_method_section())
     DOCS.mkdir(exist_ok=True)
@@ -334,6 +335,34 @@ def _parallel_section(p: Dict[str, Any], variant: str) -> str:
         out.append(f"Worker timelines, real Dask with sleeping trials (first seed; white = idle, the gaps between "
                    f"bars are dispatch latency):\n\n![worker timeline, real Dask]({img})\n")
     return "\n".join(out)
+
+
+def _durability_section(d: Optional[Dict[str, Any]]) -> str:
+    out = ["## Durability\n",
+           "What `output_dir` costs (a durable log of every tell and periodic state snapshots) and how fast a run "
+           "comes back (`Optimizer.load`). smacish only; the peers have no comparable exact resume.\n"]
+    if not d:
+        return "\n".join(out + ["Not measured yet: `python -m benchmarks.durability --save`, then "
+                                 "`python -m benchmarks report`.\n"])
+    out.append(f"From `{d['command']}` (load average {d['load_average']:.1f} at the start); "
+               f"one fsync on this disk: {d.get('fsync_ms', float('nan')):.2f} ms (median).\n")
+    for selector, res in d["overhead"].items():
+        ref = res["in memory"]
+        rows = [["mode", "median ms", "p95 ms", "mean ms", "CPU mean ms", "median / mean vs in memory"]]
+        for mode in ("in memory", "output_dir, durable=False", "output_dir, durable=True"):
+            r = res[mode]
+            ratio = "" if mode == "in memory" else \
+                f"{r['median_ms'] / ref['median_ms']:.2f}x / {r['mean_ms'] / ref['mean_ms']:.2f}x"
+            rows.append([mode, f"{r['median_ms']:.3f}", f"{r['p95_ms']:.3f}", f"{r['mean_ms']:.3f}",
+                         f"{r['cpu_mean_ms']:.3f}", ratio])
+        out += [f"ask + tell per trial, {res['trials']} trials, Hyperband(1, 81, 3), selector `{selector}`:\n",
+                _md_table(rows)]
+    if d["load"]:
+        rows = [["Optimizer.load of a run", "trials", "events replayed", "wall s", "CPU s"]]
+        for name, r in d["load"].items():
+            rows.append([name, str(r["trials"]), str(r["replayed"]), f"{r['wall']:.2f}", f"{r['cpu']:.2f}"])
+        out += ["Loading a big run (random selector, Hyperband(1, 81, 3)):\n", _md_table(rows)]
+    return "\n".join(out) + "\n"
 
 
 def _headlines(q, o, p) -> str:

@@ -7,10 +7,12 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, List, Sequence, Union
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace.configuration import ROUND_PLACES
+from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -89,6 +91,29 @@ def config_to_json(config: Configuration) -> dict:
         "values": to_builtin(dict(config)),
         "vector": [None if math.isnan(v) else float(v) for v in config.get_array()],
     }
+
+
+def configs_to_json(space: ConfigurationSpace, configs: Sequence[Configuration]) -> List[dict]:
+    """:func:`config_to_json` of many configurations of ``space`` at once: the values are
+    converted one hyperparameter at a time over every configuration, as ConfigSpace would."""
+    if not configs:
+        return []
+    array = np.array([c.get_array() for c in configs])
+    values: List[dict] = [{} for _ in configs]
+    for j, (name, hp) in enumerate(space.items()):
+        column = array[:, j]
+        active = np.flatnonzero(~np.isnan(column)).tolist()
+        if isinstance(hp, (FloatHyperparameter, IntegerHyperparameter)):
+            converted = hp.to_value(column[active])
+            if isinstance(hp, FloatHyperparameter):  # as Configuration.__getitem__ does
+                converted = np.round(converted, ROUND_PLACES)
+            converted = to_builtin(converted)
+        else:  # choices may mix types, which an array would not keep
+            converted = [to_builtin(configs[i][name]) for i in active]
+        for i, value in zip(active, converted):
+            values[i][name] = value
+    vectors = array.tolist()
+    return [{"values": v, "vector": [None if x != x else x for x in vec]} for v, vec in zip(values, vectors)]
 
 
 def config_from_json(space: ConfigurationSpace, data: dict) -> Configuration:

@@ -8,8 +8,10 @@ Files (all JSON; nothing is ever unpickled or executed):
 - ``optimizer.json``: the space, intensifier, selector and seed, written once (atomically);
 - ``events.jsonl``: one line per ask / tell / warm-start trial; a tell is fsync'd before
   ``tell`` returns, so a finished trial is never lost;
-- ``runhistory.json`` and ``trajectory.jsonl``: snapshots for people and tools, rewritten
-  atomically now and then; the log alone is authoritative.
+- ``state.json``: the whole optimiser state at one point of the log, rewritten atomically now
+  and then, so that a resume replays only the events after it (see ``_snapshot``);
+- ``runhistory.json`` and ``trajectory.jsonl``: for people and tools, rewritten atomically
+  now and then; the log alone is authoritative.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from typing import Any, Dict, List, Optional
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from smacish._io import atomic_write_text, config_from_json, dumps
-from smacish.trial import StatusType, TrialInfo, TrialValue
+from smacish.trial import StatusType, TrialInfo, TrialValue, key_to_json
 
 SETTINGS = "optimizer.json"
 EVENTS = "events.jsonl"
 RUNHISTORY = "runhistory.json"
 TRAJECTORY = "trajectory.jsonl"
+STATE = "state.json"
 _FORMAT = "smacish.run"
 INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband")  # the only names a settings file may give
 
@@ -36,7 +39,7 @@ INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband")  # the only names a set
 def holds_run(directory: Path) -> bool:
     """True if any file of a run is there (or a link in its place): a new run must not mix in."""
     return any((directory / name).exists() or (directory / name).is_symlink()
-               for name in (SETTINGS, EVENTS, RUNHISTORY, TRAJECTORY))
+               for name in (SETTINGS, EVENTS, RUNHISTORY, TRAJECTORY, STATE))
 
 
 def run_file(directory: Path, name: str) -> Path:
@@ -54,7 +57,7 @@ def run_file(directory: Path, name: str) -> Path:
 def config_vector_json(config: Configuration) -> Dict[str, Any]:
     """A configuration as its vector only: exact, and cheap to write and read (the log is for
     machines; runhistory.json carries the values for people)."""
-    return {"vector": [None if v != v else float(v) for v in config.get_array()]}
+    return {"vector": [None if v != v else v for v in config.get_array().tolist()]}
 
 
 def trial_to_json(info: TrialInfo) -> Dict[str, Any]:
@@ -89,50 +92,72 @@ def value_from_json(data: Dict[str, Any]) -> TrialValue:
     )
 
 
-def trial_key_json(info: TrialInfo) -> list:
-    return [list(info.config_id) if info.config_id else None, info.instance, info.seed, info.budget]
-
-
-def key_from_json(data: list) -> tuple:
-    config_id, instance, seed, budget = data
-    return (tuple(config_id) if config_id else None, instance, seed, budget)
-
-
 class RunLog:
     """Appends events to ``events.jsonl``; tells are fsync'd (``durable=False``: flushed to
     the OS only, which survives a killed process but not a power cut)."""
 
-    def __init__(self, directory: Path, durable: bool = True):
+    def __init__(self, directory: Path, durable: bool = True, n_events: int = 0, delta_states: bool = False):
         self.directory = directory
         self.durable = durable
-        self._fh = open(run_file(directory, EVENTS), "a", encoding="utf-8")
+        self._fh = open(run_file(directory, EVENTS), "ab")
+        self.n_events = n_events  # events in the file (the caller counted those already there)
+        # Only for selectors known to hand out a new state object each time: a state changed
+        # in place would compare equal to the one written before.
+        self.delta_states = delta_states
+        self._state_base: Any = None  # the selector state last written (see _delta)
+        self.offset = self._fh.tell()  # bytes in the file: where the next event starts
 
     def _write(self, event: Dict[str, Any], sync: bool) -> None:
-        self._fh.write(dumps(event) + "\n")
+        self._append((dumps(event) + "\n").encode("utf-8"), sync)
+
+    def _append(self, line: bytes, sync: bool) -> None:
+        self._fh.write(line)
         self._fh.flush()
         if sync and self.durable:
             os.fsync(self._fh.fileno())
+        self.n_events += 1
+        self.offset += len(line)
 
     def ask(self, info: TrialInfo, n_workers: int, t: float, proposals: List[Dict[str, Any]]) -> None:
-        trial = trial_to_json(info)
-        for proposal in proposals:  # most often the trial's own configuration: not written twice
-            if proposal["config"] == trial["config"]:
-                proposal["config"] = "trial"
+        """Log an ask with the selector's proposals (``{"config": Configuration, "state":
+        selector state}``) made for it."""
+        for proposal in proposals:
+            config = proposal["config"]  # most often the trial's own: not written twice
+            proposal["config"] = "trial" if config is info.config else config_vector_json(config)
+            self._delta(proposal)
         # Not fsync'd: a lost ask is re-derived by the deterministic replay; the next tell's
         # fsync makes it durable anyway.
-        self._write({"e": "ask", "t": t, "n_workers": n_workers, "trial": trial,
+        self._write({"e": "ask", "t": round(t, 6), "n_workers": n_workers, "trial": trial_to_json(info),
                      "proposals": proposals}, sync=False)
 
+    def _delta(self, proposal: Dict[str, Any]) -> None:
+        """Write the selector's state as the keys that changed since the last one written
+        (``"update"``), or whole (``"state"``) after :meth:`restart_states`: most proposals
+        change little of it (a counter), and encoding a random generator's state is not free."""
+        state, base = proposal.get("state"), self._state_base
+        self._state_base = state
+        if self.delta_states and isinstance(state, dict) and isinstance(base, dict) and base.keys() <= state.keys():
+            del proposal["state"]
+            proposal["update"] = {k: v for k, v in state.items() if k not in base or base[k] != v}
+
+    def restart_states(self) -> None:
+        """The next selector state is written whole (after a snapshot: a reader that starts
+        there knows none before it)."""
+        self._state_base = None
+
     def reissue(self, info: TrialInfo, t: float) -> None:
-        self._write({"e": "reissue", "t": t, "trial": trial_key_json(info)}, sync=False)
+        self._write({"e": "reissue", "t": t, "trial": key_to_json(info.key)}, sync=False)
 
     @staticmethod
-    def check(value: TrialValue) -> None:
-        """Raise (TypeError) if ``value`` cannot be logged, before a tell changes anything."""
-        dumps(value_to_json(value))
+    def tell_line(info: TrialInfo, value: TrialValue, t: float) -> bytes:
+        """The tell event as a line; raises TypeError if ``value`` cannot be logged, so a
+        tell can encode it before it changes anything."""
+        event = {"e": "tell", "t": round(t, 6), "trial": key_to_json(info.key), "value": value_to_json(value)}
+        return (dumps(event) + "\n").encode("utf-8")
 
-    def tell(self, info: TrialInfo, value: TrialValue, t: float) -> None:
-        self._write({"e": "tell", "t": t, "trial": trial_key_json(info), "value": value_to_json(value)}, sync=True)
+    def tell(self, line: bytes) -> None:
+        """Append a :meth:`tell_line`, fsync'd (``durable``) before this returns."""
+        self._append(line, sync=True)
 
     def warm(self, info: TrialInfo, value: TrialValue) -> None:
         self._write({"e": "warm", "trial": trial_to_json(info), "value": value_to_json(value)}, sync=True)
@@ -186,40 +211,44 @@ def _settings_problems(data: Dict[str, Any]) -> List[str]:
     return problems
 
 
-def read_events(directory: Path, repair: bool = True, line_numbers: bool = False) -> List[Any]:
-    """The events of a run, in order. A truncated last line (a crash mid-write) is dropped
-    with a warning and cut from the file (``repair=False``: left alone, for readers of a run
-    that may still be writing); anything else corrupt is a ValueError. With ``line_numbers``,
-    ``(line number, event)`` pairs."""
+def read_events(directory: Path, repair: bool = True, line_numbers: bool = False,
+                start: int = 0, skip_lines: int = 0) -> List[Any]:
+    """The events of a run, in order (from byte ``start``, the end of line ``skip_lines``).
+    A truncated last line (a crash mid-write) is dropped with a warning and cut from the file
+    (``repair=False``: left alone, for readers of a run that may still be writing); anything
+    else corrupt is a ValueError. With ``line_numbers``, ``(line number, event)`` pairs."""
     path = run_file(directory, EVENTS)
     if not path.exists():
         return []
-    lines = path.read_bytes().split(b"\n")
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        lines = fh.read().split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline, as every complete write does
     events = []
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, skip_lines + 1):
         if line.strip():
             event = _parse_event(line)
             if event is None:
                 raise ValueError(f"{path}, line {lineno}: corrupt event; the log cannot be replayed")
             events.append((lineno, event))
+    last = skip_lines + len(lines) + 1
     if tail.strip() and not repair:
         event = _parse_event(tail)
         if event is not None:
-            events.append((len(lines) + 1, event))
+            events.append((last, event))
     elif tail.strip():
         event = _parse_event(tail)
         with open(path, "r+b") as fh:
             if event is None:
                 warnings.warn(
-                    f"{path}, line {len(lines) + 1}: dropped a truncated last event (the run was "
+                    f"{path}, line {last}: dropped a truncated last event (the run was "
                     "killed while writing it)", RuntimeWarning, stacklevel=3,
                 )
-                fh.truncate(sum(len(line) + 1 for line in lines))
+                fh.truncate(start + sum(len(line) + 1 for line in lines))
             else:  # complete but for its newline
                 fh.seek(0, os.SEEK_END)
                 fh.write(b"\n")
-                events.append((len(lines) + 1, event))
+                events.append((last, event))
     return events if line_numbers else [event for _, event in events]
 
 

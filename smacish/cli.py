@@ -17,7 +17,7 @@ from smacish._io import space_from_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.trajectory import Trajectory
-from smacish.trial import TrialInfo
+from smacish.trial import TrialInfo, key_from_json
 
 
 @dataclass
@@ -50,7 +50,7 @@ class RunView:
                 info = _runlog.trial_from_json(space, event["trial"])
                 asked[info.key] = info
             elif event["e"] == "tell":
-                info = asked.pop(_runlog.key_from_json(event["trial"]), None)
+                info = asked.pop(key_from_json(event["trial"]), None)
                 if info is not None:
                     rh.add(info, _runlog.value_from_json(event["value"]))
             elif event["e"] == "warm":

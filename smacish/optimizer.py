@@ -16,14 +16,14 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
-from smacish import _runlog
+from smacish import _runlog, _snapshot
 from smacish._io import PathLike, atomic_write_text, config_from_json, config_key, dumps, space_from_json, space_to_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.selection import ConfigSelector, RandomForestSelector, RandomSelector
 from smacish.selection.kde import KDESelector
 from smacish.trajectory import Trajectory
-from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
+from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults, key_from_json
 
 logger = logging.getLogger("smacish")
 
@@ -50,13 +50,15 @@ class _Proposals:
     def propose(self, runhistory: RunHistory, pending: Sequence[Configuration]) -> Configuration:
         if self.forced:
             proposal = self.forced.popleft()
-            if proposal.get("state") is not None:
-                self.forced_state = proposal["state"]  # applied once, when the replay ends
+            if proposal.get("state") is not None:  # applied once, when the replay ends
+                self.forced_state = proposal["state"]
+            elif "update" in proposal:  # the keys that changed since the last state
+                self.forced_state = {**self.forced_state, **proposal["update"]}
             return config_from_json(self.space, proposal["config"])
         config = self.selector.propose(runhistory, pending)
         if self.record:
             state = self.selector.get_state() if hasattr(self.selector, "get_state") else None
-            self.recorded.append({"config": _runlog.config_vector_json(config), "state": state})
+            self.recorded.append({"config": config, "state": state})
         return config
 
 
@@ -150,6 +152,8 @@ class Optimizer:
         self._n_warm = 0
         self._warm_budget = 0.0
         self._log: Optional[_runlog.RunLog] = None
+        self._snapshot_events = 0  # events of the log the last state snapshot stands for
+        self._snapshot_writer = _snapshot.Writer()
 
     # ------------------------------------------------------------------ the clock
     def _start_clock(self, elapsed_before: float) -> None:
@@ -206,17 +210,19 @@ class Optimizer:
             value = TrialValue(cost=value)
         if value.status is StatusType.RUNNING:
             raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
-        if self._log is not None:
-            self._log.check(value)  # a value the log cannot hold is refused before anything changes
+        if self._log is not None:  # a value the log cannot hold is refused before anything changes
+            line = self._log.tell_line(asked, value, self._now())
         if asked in self._reissue:  # told without being asked again after a resume
             self._reissue.remove(asked)
         self.runhistory.add(asked, value)
         del self._pending[info.key]
         self.intensifier.process_result(asked, value)
         if self._log is not None:  # durable before user code (callbacks) can fail
-            self._log.tell(asked, value, self._now())
+            self._log.tell(line)
         # the trajectory first, so that callbacks (the progress bar too) see the new incumbent
         entry = self.trajectory.update(self.runhistory, self.intensifier.incumbent_selection, self.intensifier.max_budget)
+        if self._log is not None and _snapshot.due(self._log.n_events, self._snapshot_events):
+            self._write_state()
         for callback in self.callbacks:
             callback(asked, value)
         if logger.isEnabledFor(logging.INFO):
@@ -260,10 +266,14 @@ class Optimizer:
         try:
             out.mkdir(parents=True, exist_ok=True)
             _runlog.write_settings(out, self._settings(selector))
-            self._log = _runlog.RunLog(out, durable)
+            self._open_log(durable)
         except OSError as err:
             raise type(err)(f"output_dir {out} cannot hold a run ({err.strerror or err}); choose another") from None
         self.trajectory.path = out / _runlog.TRAJECTORY
+
+    def _open_log(self, durable: bool, n_events: int = 0) -> None:
+        own = isinstance(self.selector, (RandomSelector, RandomForestSelector, KDESelector))
+        self._log = _runlog.RunLog(self.output_dir, durable, n_events, delta_states=own)
 
     def _warmstart(self, previous: RunHistory) -> None:
         """Seed this run with an earlier run's trials. From a different space, each configuration
@@ -295,13 +305,22 @@ class Optimizer:
             self._log.warm(info, value)
 
     def save(self) -> None:
-        """Write the RunHistory snapshot ``output_dir/runhistory.json`` now (atomically).
+        """Write ``output_dir/runhistory.json`` and the state snapshot now (atomically).
 
-        ``optimize`` and :meth:`close` do this for you; the event log, written at every tell,
-        is what a resume reads, so the snapshot is only for people and tools."""
+        ``optimize`` and :meth:`close` do this for you, and a snapshot of the state is taken
+        now and then while trials are told. The event log, written at every tell, is what a
+        resume trusts; the snapshot only spares it replaying the whole log."""
         if self.output_dir is None:
             raise ValueError("this Optimizer has no output_dir; pass output_dir= to save")
-        self.runhistory.save(self.output_dir / _runlog.RUNHISTORY)
+        path = self.output_dir / _runlog.RUNHISTORY
+        self.runhistory.save(path)
+        if self._log is not None:
+            self._write_state(_snapshot.file_stat(path))
+
+    def _write_state(self, runhistory_stat: Optional[list] = None) -> None:
+        self._snapshot_writer.write(self, self._log.n_events, self._log.offset, runhistory_stat)
+        self._log.restart_states()
+        self._snapshot_events = self._log.n_events
 
     def close(self) -> None:
         """Write the snapshot and close the run's log (also ``with Optimizer(...) as opt:``)."""
@@ -375,15 +394,39 @@ class Optimizer:
             if selector not in SELECTORS:
                 raise ValueError(f"{settings_path} is damaged (selector is {selector!r}, but must be one of "
                                  f"{sorted(SELECTORS)}); the run cannot be resumed")
-        opt = cls.__new__(cls)
-        opt._setup(space, intensifier, selector, settings["seed"], settings["n_workers"], settings["crash_cost"])
-        opt.output_dir = out
+
+        def fresh() -> "Optimizer":
+            opt = cls.__new__(cls)
+            # a second fresh optimiser (after a damaged snapshot) needs an unbound intensifier
+            fresh_intensifier = intensifier if not intensifier._bound else type(intensifier)(**intensifier.settings)
+            opt._setup(space, fresh_intensifier, selector, settings["seed"], settings["n_workers"],
+                       settings["crash_cost"])
+            opt.output_dir = out
+            return opt
+
+        opt = fresh()
         try:
-            opt._replay(_runlog.read_events(out, line_numbers=True))
-            opt._log = _runlog.RunLog(out, durable)
+            state, problem = _snapshot.read(out)
+            skip, start, asked, last_t = 0, 0, [], 0.0
+            if state is not None:
+                try:
+                    asked = _snapshot.restore(opt, state)
+                    skip, start, last_t = state["log"]["events"], state["log"]["offset"], float(state["t"])
+                except Exception as err:  # noqa: BLE001 - any damage: the log alone rebuilds the run
+                    problem = f"{out / _runlog.STATE} is damaged ({type(err).__name__}: {err})"
+                    state, opt = None, fresh()
+            if problem:
+                warnings.warn(f"{problem}; the run is rebuilt from {_runlog.EVENTS} alone (slower)",
+                              RuntimeWarning, stacklevel=2)
+            events = _runlog.read_events(out, line_numbers=True, start=start, skip_lines=skip)
+            opt._replay(events, asked, last_t)
+            opt._open_log(durable, n_events=skip + len(events))
+            opt._snapshot_events = skip
             opt.trajectory.path = out / _runlog.TRAJECTORY
             atomic_write_text(opt.trajectory.path, "".join(dumps(e.__dict__) + "\n" for e in opt.trajectory))
-            opt.save()
+            current = state is not None and state.get("runhistory_json") == _snapshot.file_stat(out / _runlog.RUNHISTORY)
+            if events or not current:
+                opt.save()
         except OSError as err:
             if opt._log is not None:
                 opt._log.close()
@@ -396,12 +439,11 @@ class Optimizer:
             ) from None
         return opt
 
-    def _replay(self, events: List[tuple]) -> None:
-        """Rebuild the run from its ``(line number, event)`` pairs; a damaged event is a
-        ValueError naming the file and line."""
+    def _replay(self, events: List[tuple], asked_order: List[tuple], last_t: float) -> None:
+        """Bring the run up to date from its ``(line number, event)`` pairs (after a snapshot
+        whose pending trials were asked in ``asked_order``, at time ``last_t``); a damaged
+        event is a ValueError naming the file and line."""
         path = self.output_dir / _runlog.EVENTS
-        last_t = 0.0
-        asked_order: List[tuple] = []
         for number, event in events:
             kind = event["e"]
             try:
@@ -430,7 +472,7 @@ class Optimizer:
                         )
                     asked_order.append(info.key)
                 elif kind == "tell":
-                    key = _runlog.key_from_json(event["trial"])
+                    key = key_from_json(event["trial"])
                     if key not in self._pending:
                         raise ValueError(f"{path}, line {number}: tells {key}, which was not pending")
                     self.tell(self._pending[key], _runlog.value_from_json(event["value"]))

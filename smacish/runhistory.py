@@ -19,6 +19,7 @@ from smacish._io import (
     config_from_json,
     config_key,
     config_to_json,
+    configs_to_json,
     dumps,
     space_from_json,
     space_to_json,
@@ -112,6 +113,10 @@ class RunHistory:
             cid = len(self._configs)
             self._config_ids[key] = cid
         return cid
+
+    def find_config_id(self, config: Configuration) -> Optional[int]:
+        """The id of ``config`` if it has been seen, else None (nothing is added)."""
+        return self._config_ids.get(config_key(config))
 
     def get_config(self, config_id: int) -> Configuration:
         """The configuration with that id."""
@@ -350,7 +355,8 @@ class RunHistory:
             "version": 1,
             "configspace": space_to_json(self.configspace) if self.configspace is not None else None,
             "crash_cost": self.crash_cost,
-            "configs": [config_to_json(c) for c in self._configs],
+            "configs": (configs_to_json(self.configspace, self._configs) if self.configspace is not None
+                        else [config_to_json(c) for c in self._configs]),
             "trials": [_trial_to_json(k[0], i, v) for k, (i, v) in self._trials.items()],
             "running": [_trial_to_json(k[0], i, None) for k, i in self._running.items()],
         }

@@ -74,7 +74,9 @@ class TrialInfo:
             raise TypeError(
                 f"config must be a ConfigSpace Configuration, got {type(self.config).__name__}"
             )
-        if self.budget is not None:
+        if type(self.budget) is float and 0 < self.budget < math.inf:  # the usual case, checked fast
+            pass
+        elif self.budget is not None:
             # numbers.Real covers int, float and numpy scalars; not str or bool
             if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real):
                 raise TypeError(f"budget must be a number (int or float) or None, got {self.budget!r}")
@@ -83,15 +85,16 @@ class TrialInfo:
             object.__setattr__(self, "budget", float(self.budget))
         if self.instance is not None and not isinstance(self.instance, str):
             raise TypeError(f"instance must be a str or None, got {self.instance!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
-            raise TypeError(f"seed must be an int, got {self.seed!r}")
-        object.__setattr__(self, "seed", int(self.seed))  # numpy integers -> int
+        if type(self.seed) is not int:
+            if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+                raise TypeError(f"seed must be an int, got {self.seed!r}")
+            object.__setattr__(self, "seed", int(self.seed))  # numpy integers -> int
         if self.cutoff is not None:
             if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, numbers.Real) or not self.cutoff > 0:
                 raise ValueError(f"cutoff must be None or a number of seconds > 0, got {self.cutoff!r}")
             object.__setattr__(self, "cutoff", float(self.cutoff))
         if self.config_id is not None:
-            cid = tuple(int(v) for v in self.config_id)
+            cid = tuple(map(int, self.config_id))
             if len(cid) != 3:
                 raise ValueError(
                     "config_id must be an (iteration, budget index, running index) triplet, "
@@ -121,7 +124,7 @@ class TrialValue:
     additional_info: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, StatusType):
+        if type(self.status) is not StatusType:
             try:
                 object.__setattr__(self, "status", StatusType(self.status))
             except ValueError:
@@ -151,7 +154,21 @@ class TrialValue:
 
 
 def _as_float(name: str, value: Any) -> float:
+    if type(value) is float:
+        return value
     # numbers.Real covers int, float and numpy scalars; a str such as "0.5" is refused
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number (int or float), got {value!r}")
     return float(value)
+
+
+def key_to_json(key: tuple) -> list:
+    """A trial key ``(config_id, instance, seed, budget)`` as JSON-ready data."""
+    cid, instance, seed, budget = key
+    return [list(cid) if cid is not None else None, instance, seed, budget]
+
+
+def key_from_json(data: list) -> tuple:
+    """The trial key :func:`key_to_json` wrote."""
+    cid, instance, seed, budget = data
+    return (tuple(cid) if cid is not None else None, instance, seed, None if budget is None else float(budget))

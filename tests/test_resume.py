@@ -25,6 +25,7 @@ import textwrap
 import time
 import warnings
 import zlib
+from unittest import mock
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -34,6 +35,7 @@ from ConfigSpace import ConfigurationSpace, Float
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from smacish import _snapshot
 from smacish import (
     Hyperband,
     Optimizer,
@@ -54,7 +56,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 REPO = Path(__file__).resolve().parents[1]
-RUN_FILES = {"optimizer.json", "events.jsonl", "runhistory.json", "trajectory.jsonl"}
+RUN_FILES = {"optimizer.json", "events.jsonl", "runhistory.json", "trajectory.jsonl", "state.json"}
 
 
 def space(**extra: Any) -> ConfigurationSpace:
@@ -275,7 +277,11 @@ def selector_of(spec: dict) -> Any:
     return spec["selector"]() if "selector" in spec else "random"
 
 
-def exact_resume(case: str, choices: List[int], kills: List[int], torn: List[int]) -> None:
+def exact_resume(case: str, choices: List[int], kills: List[int], torn: List[int],
+                 snapshot_every: Optional[int] = None) -> None:
+    """``snapshot_every``: write a state snapshot after that many events (None: as in use, which
+    in runs this small means only at ``save``), so that resumes start from snapshots at any
+    point of the log."""
     spec = CASES[case]
     own = not isinstance(selector_of(spec), str)
 
@@ -283,7 +289,9 @@ def exact_resume(case: str, choices: List[int], kills: List[int], torn: List[int
         return {"selector": selector_of(spec)} if own else {}
 
     ref, ref_driver = reference(case, choices)
-    with tempfile.TemporaryDirectory() as tmp:
+    often = ({"MIN_EVENTS": snapshot_every, "GROWTH": 10**9} if snapshot_every
+             else {"MIN_EVENTS": _snapshot.MIN_EVENTS, "GROWTH": _snapshot.GROWTH})
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.multiple(_snapshot, **often):
         directory = Path(tmp) / "run"
         driver = Driver(spec["n_workers"], choices, kills)
         opt, loads = run_killed(
@@ -301,6 +309,7 @@ def exactness_examples(case: str):
         choices=st.lists(st.integers(0, 7), min_size=1, max_size=6),
         kills=st.lists(st.integers(0, n_ops), min_size=1, max_size=3, unique=True),
         torn=st.lists(st.sampled_from([0, 0, 1, 7, 60, 10_000]), min_size=3, max_size=3),
+        snapshot_every=st.sampled_from([None, 1, 2, 5, 13]),
     )
 
 
@@ -312,8 +321,8 @@ def test_resume_is_exact_after_a_kill_anywhere(case):
 
     @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(**exactness_examples(case))
-    def check(choices, kills, torn):
-        exact_resume(case, choices, kills, torn)
+    def check(choices, kills, torn, snapshot_every):
+        exact_resume(case, choices, kills, torn, snapshot_every)
 
     check()
 
@@ -323,8 +332,8 @@ def test_resume_is_exact_after_a_kill_anywhere(case):
 def test_resume_is_exact_after_a_kill_anywhere_many(case):
     @settings(max_examples=20 if CASES[case].get("slow") else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(**exactness_examples(case))
-    def check(choices, kills, torn):
-        exact_resume(case, choices, kills, torn)
+    def check(choices, kills, torn, snapshot_every):
+        exact_resume(case, choices, kills, torn, snapshot_every)
 
     check()
 
@@ -335,13 +344,15 @@ def test_resume_after_every_single_kill_point(case):
     """Every kill point of one run, exhaustively (the hypothesis tests sample them)."""
     n_ops = len(reference(case, [0, 3, 1])[1].trace)
     for kill in range(0, n_ops + 2):
-        exact_resume(case, [0, 3, 1], [kill], [0])
+        for snapshot_every in (None, 3):
+            exact_resume(case, [0, 3, 1], [kill], [0], snapshot_every)
 
 
 def test_resume_is_exact_with_the_random_forest_selector():
     """The model-based selector's state (its RNG; its model is rebuilt from the RunHistory)
     comes back too: killed twice, the run goes on as the uninterrupted one."""
     exact_resume("sh-rf", [0], [13, 30], [0])
+    exact_resume("sh-rf", [0], [13, 30], [0], snapshot_every=4)
 
 
 def test_pending_trial_told_without_asking_again(tmp_path):
@@ -392,6 +403,8 @@ DRIVER_SCRIPT = textwrap.dedent('''
 
     if __name__ == "__main__":
         mode, directory, n_trials, selector = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        if len(sys.argv) > 5:  # a state snapshot every that many events: resumes start from one
+            smacish._snapshot.MIN_EVENTS, smacish._snapshot.GROWTH = int(sys.argv[5]), 10**9
         if mode == "new":
             cs = ConfigurationSpace({"x": (-5.0, 5.0)}, seed=0)
             opt = smacish.Optimizer(cs, smacish.Hyperband(min_budget=1, max_budget=9, eta=3), seed=3,
@@ -404,13 +417,15 @@ DRIVER_SCRIPT = textwrap.dedent('''
 PLANNED = Hyperband(min_budget=1, max_budget=9, eta=3).schedules  # [(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]
 
 
-def start_driver(script: Path, mode: str, directory: Path, n_trials: int, cwd: Path, selector: str) -> subprocess.Popen:
+def start_driver(script: Path, mode: str, directory: Path, n_trials: int, cwd: Path, selector: str,
+                 snapshot_every: Optional[int] = None) -> subprocess.Popen:
     """The driver in a session of its own (so its whole process group can be killed); its
     output goes to files (a full pipe nobody reads would block it)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    every = [str(snapshot_every)] if snapshot_every else []
     with open(cwd / f"{mode}.out", "wb") as out, open(cwd / f"{mode}.err", "wb") as err:
         return subprocess.Popen(
-            [sys.executable, str(script), mode, str(directory), str(n_trials), selector], cwd=cwd, env=env,
+            [sys.executable, str(script), mode, str(directory), str(n_trials), selector, *every], cwd=cwd, env=env,
             stdout=out, stderr=err, start_new_session=True,
         )
 
@@ -460,14 +475,15 @@ def check_schedule(rh: RunHistory) -> None:
                 assert set(stages[plan[j + 1][1]]) <= set(best), f"iteration {iteration}: wrong promotions"
 
 
-def sigkill_and_resume(tmp_path: Path, seed: int, n_trials: int = 22, selector: str = "random") -> None:
+def sigkill_and_resume(tmp_path: Path, seed: int, n_trials: int = 22, selector: str = "random",
+                       snapshot_every: Optional[int] = None) -> None:
     rng = random.Random(seed)
     directory = tmp_path / "run"
     script = tmp_path / "driver.py"
     script.write_text(DRIVER_SCRIPT)
     log = directory / "events.jsonl"
 
-    proc = start_driver(script, "new", directory, n_trials, tmp_path, selector)
+    proc = start_driver(script, "new", directory, n_trials, tmp_path, selector, snapshot_every)
     try:
         wait_for = rng.randint(1, 14)  # tells in the log before the kill
         deadline = time.monotonic() + 180
@@ -475,7 +491,8 @@ def sigkill_and_resume(tmp_path: Path, seed: int, n_trials: int = 22, selector: 
             assert proc.poll() is None, f"the driver ended before the kill: {(tmp_path / 'new.err').read_text()[-3000:]}"
             assert time.monotonic() < deadline, "the driver logged no tells for 180 s"
             data = log.read_bytes() if log.exists() else b""
-            if data[: data.rfind(b"\n") + 1].count(b'"e": "tell"') >= wait_for:  # complete lines only
+            if data[: data.rfind(b"\n") + 1].count(b'"e": "tell"') >= wait_for and (  # complete lines only
+                    not snapshot_every or (directory / "state.json").exists()):
                 break
             time.sleep(0.005)
         time.sleep(rng.uniform(0.0, 0.05))
@@ -489,7 +506,9 @@ def sigkill_and_resume(tmp_path: Path, seed: int, n_trials: int = 22, selector: 
     pending = [k for k in asked if k not in told]
     assert len(told) >= wait_for and len(told) < n_trials
 
-    resumed = start_driver(script, "load", directory, n_trials, tmp_path, selector)
+    if snapshot_every:
+        assert (directory / "state.json").exists()  # the resume starts from a snapshot
+    resumed = start_driver(script, "load", directory, n_trials, tmp_path, selector, snapshot_every)
     try:
         resumed.wait(timeout=300)
     finally:
@@ -529,19 +548,21 @@ def sigkill_and_resume(tmp_path: Path, seed: int, n_trials: int = 22, selector: 
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("seed, selector", [(1, "random"), (2, "rf")])
-def test_sigkilled_dask_driver_resumes(tmp_path, seed, selector):
+@pytest.mark.parametrize("seed, selector, snapshot_every", [(1, "random", None), (2, "rf", 3)])
+def test_sigkilled_dask_driver_resumes(tmp_path, seed, selector, snapshot_every):
     """A real driver on an embedded Dask cluster, SIGKILLed (with its cluster) after a random
-    number of tells, then resumed in a new process: nothing told is lost or run twice, the
-    interrupted trials run again first, and the run ends on the planned schedule."""
-    sigkill_and_resume(tmp_path, seed, selector=selector)
+    number of tells, then resumed in a new process (from the whole log, or from a state
+    snapshot and the log after it): nothing told is lost or run twice, the interrupted trials
+    run again first, and the run ends on the planned schedule."""
+    sigkill_and_resume(tmp_path, seed, selector=selector, snapshot_every=snapshot_every)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("seed", range(3, 9))
 def test_sigkilled_dask_driver_resumes_many(tmp_path, seed):
-    sigkill_and_resume(tmp_path, seed, n_trials=22 + seed % 3 * 11, selector=("random", "rf", "kde")[seed % 3])
+    sigkill_and_resume(tmp_path, seed, n_trials=22 + seed % 3 * 11, selector=("random", "rf", "kde")[seed % 3],
+                       snapshot_every=(None, 2, 5)[seed % 3])
 
 
 # ---------------------------------------------------------------------------------- error cases
@@ -648,6 +669,105 @@ def test_a_corrupted_snapshot_does_not_matter_the_log_is_authoritative(tmp_path)
     assert trial_rows(opt.runhistory) == trial_rows(serial_run(None, 30).runhistory)
     snapshot.unlink()  # a missing snapshot is no problem either
     assert len(Optimizer.load(directory).runhistory) == 30
+
+
+def snapshot_then_more(directory: Path, first: int, total: int) -> Optimizer:
+    """A serial run saved (state snapshot written) after ``first`` trials, then told up to
+    ``total`` without another snapshot, and dropped as if killed."""
+    opt = serial_run(directory, first)
+    opt.save()
+    return continue_run(opt, total)
+
+
+def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
+    """Proof that the snapshot is used: damage an event the snapshot covers, and the run
+    still resumes exactly; without the snapshot the same damage is an error."""
+    directory = tmp_path / "run"
+    opt = snapshot_then_more(directory, 20, 26)
+    state = json.loads((directory / "state.json").read_text())
+    assert state["log"]["events"] == 40  # 20 asks and 20 tells
+    del opt
+    log = directory / "events.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[3] = b"#" * (len(lines[3]) - 1) + b"\n"  # same length: the snapshot's offset still fits
+    log.write_bytes(b"".join(lines))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to the whole log
+        opt = Optimizer.load(directory)
+    assert len(opt.runhistory) == 26
+    continue_run(opt, 40)
+    assert trial_rows(opt.runhistory) == trial_rows(serial_run(None, 40).runhistory)
+    assert trajectory_rows(opt.trajectory) == trajectory_rows(serial_run(None, 40).trajectory)
+    (directory / "state.json").unlink()
+    with pytest.raises(ValueError, match=rf"{re.escape(str(log))}, line 4: corrupt event"):
+        Optimizer.load(directory)
+
+
+def _cut(text: str) -> str:
+    return text[: len(text) // 2]
+
+
+def _without(key: str) -> Callable[[str], str]:
+    def damage(text: str) -> str:
+        state = json.loads(text)
+        del state[key]
+        return json.dumps(state)
+    return damage
+
+
+def _log_position(events: int, offset: int) -> Callable[[str], str]:
+    def damage(text: str) -> str:
+        state = json.loads(text)
+        state["log"] = {"events": events, "offset": state["log"]["offset"] + offset}
+        return json.dumps(state)
+    return damage
+
+
+def _bad_member(text: str) -> str:
+    state = json.loads(text)
+    state["scheduler"]["runs"][0]["members"][0]["config"] = 10**6  # no such configuration
+    return json.dumps(state)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (_cut, r"state\.json is damaged \(not valid JSON"),
+    (lambda text: "[1, 2]", r"state\.json is not a smacish state snapshot"),
+    (_without("scheduler"), r"state\.json is damaged \(KeyError: 'scheduler'\)"),
+    (_bad_member, r"state\.json is damaged \(IndexError"),
+    (_log_position(40, 10**6), r"state\.json does not fit events\.jsonl \(it stands for \d+ bytes of events\.jsonl, which holds \d+\)"),
+    (_log_position(40, -3), r"state\.json does not fit events\.jsonl \(byte \d+ of events\.jsonl is not the end of an event\)"),
+])
+def test_a_damaged_state_snapshot_is_ignored_with_a_warning(tmp_path, damage, message):
+    """The log is authoritative: a snapshot that is damaged or does not fit the log is named
+    in a warning, the whole log is replayed, and the run goes on exactly."""
+    directory = tmp_path / "run"
+    opt = snapshot_then_more(directory, 20, 26)
+    del opt
+    path = directory / "state.json"
+    path.write_text(damage(path.read_text()))
+    with pytest.warns(RuntimeWarning, match=message + r".*; the run is rebuilt from events\.jsonl alone"):
+        opt = Optimizer.load(directory)
+    assert json.loads(path.read_text())["log"]["events"] == 52  # a good snapshot again
+    continue_run(opt, 40)
+    assert trial_rows(opt.runhistory) == trial_rows(serial_run(None, 40).runhistory)
+
+
+def test_snapshots_are_taken_while_telling_and_grow_geometrically(tmp_path):
+    with mock.patch.multiple(_snapshot, MIN_EVENTS=10, GROWTH=2):
+        directory = tmp_path / "run"
+        opt = serial_run(directory, 4)
+        assert not (directory / "state.json").exists()  # 8 events so far
+        seen = []
+        for _ in range(60):
+            info = opt.ask()
+            opt.tell(info, value_of(info))
+            covered = json.loads((directory / "state.json").read_text())["log"]["events"]
+            if not seen or seen[-1] != covered:
+                seen.append(covered)
+        # a snapshot once 10 more events and half as many again as the last one covered
+        assert seen == [10, 20, 30, 46, 70, 106]
+        assert [_snapshot.due(n, then) for n, then in [(9, 0), (10, 0), (29, 20), (30, 20), (44, 30), (45, 30)]] \
+            == [False, True, False, True, False, True]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -908,3 +908,23 @@ def test_utilisation_without_timed_trials_is_zero():
 def test_repr_counts_trials_configs_and_running():
     rh = _history_with_some_trials()
     assert repr(rh) == "RunHistory(2 trials, 3 configurations, 1 running)"
+
+
+def test_configurations_are_saved_with_the_values_configspace_gives():
+    """runhistory.json converts values a hyperparameter at a time over all configurations (fast
+    for big runs); the values must be exactly those of ``dict(config)``: log floats rounded as
+    ConfigSpace rounds them, integers as int, categoricals mixing types kept as they are,
+    inactive hyperparameters left out."""
+    cs = ConfigurationSpace(seed=1)
+    cs.add([Float("lr", (1e-5, 1.0), log=True), Float("b", (-3.0, 7.5)), Integer("n", (1, 1000), log=True),
+            Integer("m", (-5, 5)), Categorical("k", ["x", "y", "z"]), OrdinalHyperparameter("o", ["lo", "mid", "hi"]),
+            Categorical("flag", [True, False]), Constant("c", "const"), Categorical("mixed", [1, 2.5, "s"])])
+    cs.add(EqualsCondition(cs["b"], cs["k"], "y"))
+    configs = cs.sample_configuration(500) + [cs.get_default_configuration()]
+    rh = RunHistory(cs)
+    for i, config in enumerate(configs):
+        rh.add(TrialInfo(config, budget=1.0), TrialValue(cost=float(i)))
+    saved = rh.to_json()["configs"]
+    expected = [smacish._io.config_to_json(c) for c in configs]
+    assert json.dumps(saved) == json.dumps(expected)  # same values, same types, same key order
+    assert any("b" not in c["values"] for c in saved) and any("b" in c["values"] for c in saved)

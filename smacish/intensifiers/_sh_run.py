@@ -6,17 +6,28 @@ The state is explicit (no generator), so a single decision can be tested and the
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Deque, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 from ConfigSpace import Configuration
 
 from smacish.intensifiers._brackets import Schedule
-from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue
+from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue, key_from_json, key_to_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 
 Pair = Tuple[Optional[str], int]  # (instance, seed)
+
+
+def trial_state(info: TrialInfo, ref: Callable[[Configuration], int]) -> list:
+    """A TrialInfo as a JSON-ready row, its configuration as the index ``ref`` gives."""
+    cid = list(info.config_id) if info.config_id is not None else None
+    return [ref(info.config), cid, info.budget, info.instance, info.seed, info.cutoff]
+
+
+def trial_from_state(row: list, config_of: Callable[[int], Configuration]) -> TrialInfo:
+    config, cid, budget, instance, seed, cutoff = row
+    return TrialInfo(config_of(config), budget, instance, seed, tuple(cid) if cid is not None else None, cutoff)
 
 
 class _Member:
@@ -45,6 +56,22 @@ class _Member:
         else:
             costs = self.costs.get(stage, [])
         return sum(costs) / len(costs)
+
+    def get_state(self, ref: Callable[[Configuration], int]) -> Dict[str, Any]:
+        return {"config": ref(self.config), "config_id": list(self.config_id),
+                "costs": [[stage, costs] for stage, costs in self.costs.items()],
+                "runtimes": [[stage, t] for stage, t in self.runtimes.items()],
+                "failed": [stage for stage, failed in self.failed.items() if failed],
+                "capped": self.capped}
+
+    @classmethod
+    def from_state(cls, state: Dict[str, Any], config_of: Callable[[int], Configuration]) -> "_Member":
+        member = cls(config_of(state["config"]), tuple(state["config_id"]))
+        member.costs = {int(stage): [float(c) for c in costs] for stage, costs in state["costs"]}
+        member.runtimes = {int(stage): float(t) for stage, t in state["runtimes"]}
+        member.failed = {int(stage): True for stage in state["failed"]}
+        member.capped = bool(state["capped"])
+        return member
 
     def promotable(self, stage: int, n_trials: int) -> bool:
         return (
@@ -185,6 +212,43 @@ class SHRun:
         )
         k = self.schedule[self.stage + 1][0] if self.stage + 1 < len(self.schedule) else 1
         return done[k - 1] if len(done) >= k else None
+
+    # ------------------------------------------------------------------ snapshots
+    def get_state(self, ref: Callable[[Configuration], int]) -> Dict[str, Any]:
+        """This run as JSON-ready data; configurations as ``ref(config)`` indices."""
+        return {
+            "iteration": self.iteration,
+            "schedule": [list(step) for step in self.schedule],
+            "pairs": [list(pair) for pair in self.pairs],
+            "stage": self.stage,
+            "members": [member.get_state(ref) for member in self.by_id.values()],
+            "current": [list(m.config_id) for m in self.members],
+            "queue": [trial_state(info, ref) for info in self.queue],
+            "n_to_sample": self.n_to_sample,
+            "n_sampled": self.n_sampled,
+            "n_launched": self.n_launched,
+            "pending": [key_to_json(key) for key in self.pending],
+            "finished": self.finished,
+        }
+
+    @classmethod
+    def from_state(cls, state: Dict[str, Any], scheduler: "ParallelScheduler",
+                   config_of: Callable[[int], Configuration]) -> "SHRun":
+        """The run :meth:`get_state` described (``config_of`` turns an index back)."""
+        run = cls(state["iteration"], [tuple(step) for step in state["schedule"]],
+                  [tuple(pair) for pair in state["pairs"]], scheduler)
+        run.stage = state["stage"]
+        for data in state["members"]:
+            member = _Member.from_state(data, config_of)
+            run.by_id[member.config_id] = member
+        run.members = [run.by_id[tuple(cid)] for cid in state["current"]]
+        run.queue = deque(trial_from_state(data, config_of) for data in state["queue"])
+        run.n_to_sample = state["n_to_sample"]
+        run.n_sampled = state["n_sampled"]
+        run.n_launched = state["n_launched"]
+        run.pending = {key_from_json(key) for key in state["pending"]}
+        run.finished = state["finished"]
+        return run
 
     def __repr__(self) -> str:
         return (

@@ -7,14 +7,14 @@ the number of workers it has and tells every result to ``process_result``.
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from ConfigSpace import Configuration
 
 from smacish._io import config_key
 from smacish.intensifiers._brackets import Schedule, stage_budgets
-from smacish.intensifiers._sh_run import Pair, SHRun, _Member
+from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
 from smacish.runhistory import INCUMBENT_SELECTIONS, RunHistory
 from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue
 
@@ -24,10 +24,10 @@ INSTANCE_ORDERS = (None, "shuffle_once", "shuffle")
 class _Instance:
     """One intensifier instance: runs its iterations one after the other."""
 
-    def __init__(self, index: int, scheduler: "ParallelScheduler"):
+    def __init__(self, index: int, scheduler: "ParallelScheduler", run: Optional[SHRun] = None):
         self.index = index
         self.scheduler = scheduler
-        self.run = scheduler._start_run(self)
+        self.run = run if run is not None else scheduler._start_run(self)
 
     def rank(self) -> Tuple[int, int, int]:
         """Sort key: highest stage first, then more trials launched, then the older instance."""
@@ -280,6 +280,38 @@ class ParallelScheduler:
             return self.cutoff
         spent = member.runtimes.get(run.stage, 0.0)
         return min(self.cutoff, self.adaptive_capping_slackfactor * to_beat - spent)
+
+    # ------------------------------------------------------------------ snapshots
+    def get_state(self, ref: Callable[[Configuration], int]) -> Dict[str, Any]:
+        """Everything the next decisions depend on besides the RunHistory and the selector,
+        JSON-ready; configurations as the indices ``ref(config)`` gives."""
+        return {
+            "rng": self._rng.bit_generator.state,
+            "seeds": self._seeds,
+            "instance_list": self._instance_list,
+            "n_iterations": self._n_iterations,
+            "runs": [instance.run.get_state(ref) for instance in self._instances],
+            # trials in flight, in launch order; each with the runs waiting for it
+            "inflight": [[[run.iteration, trial_state(info, ref)] for run, info in holders]
+                         for holders in self._inflight.values()],
+        }
+
+    def set_state(self, state: Dict[str, Any], config_of: Callable[[int], Configuration]) -> None:
+        """Take the state :meth:`get_state` gave (on a scheduler bound to the same RunHistory)."""
+        self._rng.bit_generator.state = state["rng"]
+        self._seeds = [int(s) for s in state["seeds"]]
+        self._instance_list = list(state["instance_list"])
+        self._n_iterations = int(state["n_iterations"])
+        self._instances, self._owner = [], {}
+        for index, run_state in enumerate(state["runs"]):
+            instance = _Instance(index, self, SHRun.from_state(run_state, self, config_of))
+            self._instances.append(instance)
+            self._owner[instance.run.iteration] = instance
+        runs = {instance.run.iteration: instance.run for instance in self._instances}
+        self._inflight = {}
+        for holders in state["inflight"]:
+            held = [(runs[iteration], trial_from_state(row, config_of)) for iteration, row in holders]
+            self._inflight[self._trial_key(held[0][1])] = held
 
     # ------------------------------------------------------------------ reading
     def pending_trials(self) -> List[TrialInfo]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 from smacish.intensifiers._brackets import Schedule, successive_halving_schedule
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
