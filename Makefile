@@ -42,7 +42,7 @@ bench-full: install
 	$(PY) -m benchmarks full
 
 bench-report: install
-	$(PY) -m benchmarks report --variant quick
+	$(PY) -m benchmarks report --variant full
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -4,7 +4,7 @@ Commands:
   quick            all three measurements, small (3 seeds, small budgets; ~10 min on 2 cores),
                    then docs/benchmarks.md
   full             the same with >= 10 seeds and larger budgets (hours; not for CI)
-  quality | overhead | parallel [--variant smoke|quick|full] [--adapters a,b]
+  quality | overhead | parallel | durability [--variant smoke|quick|full] [--adapters a,b]
                    one measurement
   report [--variant quick|full]
                    rewrite docs/benchmarks.md and docs/img/ from benchmarks/results/
@@ -29,12 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     for name in ("quick", "full"):
         s = sub.add_parser(name, help=f"all measurements ({name}) and the report")
-        s.add_argument("--only", default="quality,overhead,parallel", help="comma-separated measurements")
+        s.add_argument("--only", default="quality,overhead,parallel,durability", help="comma-separated measurements")
         s.add_argument("--adapters", default=None, help="comma-separated adapters (default: all)")
         s.add_argument("--no-report", action="store_true")
         s.add_argument("--deadline-scale", type=float, default=1.0,
                        help="multiply every batch deadline (a busy machine needs longer to finish all seeds)")
-    for name in ("quality", "overhead", "parallel"):
+    for name in ("quality", "overhead", "parallel", "durability"):
         s = sub.add_parser(name, help=f"measurement: {name}")
         s.add_argument("--variant", default="quick", choices=["smoke", "quick", "full"])
         s.add_argument("--adapters", default=None)
@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("peers", nargs="*")
     sub.add_parser("peers", help="list the peers and whether they are set up")
     return p
+
+
+DURABILITY = {"smoke": ["--trials", "200", "--load-trials", "1000", "--selectors", "random"],
+              "quick": ["--trials", "2000", "--load-trials", "20000"], "full": []}
 
 
 def _measure(name: str, variant: str, adapters: Optional[List[str]]) -> None:
@@ -61,6 +65,10 @@ def _measure(name: str, variant: str, adapters: Optional[List[str]]) -> None:
     elif name == "parallel":
         res = parallel.run(variant)
         quality.print_table(parallel.table(res["summary"]))
+    elif name == "durability":  # smacish only: the cost of output_dir, and loading a big run
+        from benchmarks import durability
+
+        durability.main(DURABILITY[variant] + ["--save"])
     else:
         raise SystemExit(f"unknown measurement {name!r}")
     print(f"== {name} done in {time.perf_counter() - t0:.0f} s\n", flush=True)
@@ -74,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         runner.DEADLINE_SCALE = args.deadline_scale
     if command in ("quick", "full"):
-        only = getattr(args, "only", "quality,overhead,parallel").split(",")
+        only = getattr(args, "only", "quality,overhead,parallel,durability").split(",")
         adapters = args.adapters.split(",") if getattr(args, "adapters", None) else None
         t0 = time.perf_counter()
         for name in only:
@@ -85,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             report.main(command)
         print(f"total {time.perf_counter() - t0:.0f} s")
         return 0
-    if command in ("quality", "overhead", "parallel"):
+    if command in ("quality", "overhead", "parallel", "durability"):
         _measure(command, args.variant, args.adapters.split(",") if args.adapters else None)
         return 0
     if command == "report":

@@ -416,8 +416,9 @@ def _method_section() -> str:
   SMAC3 `MultiFidelityFacade` (random forest + Hyperband) and `HyperbandFacade`; HpBandSter `BOHB` and `HyperBand`
   with an in-process worker thread and a Pyro4 nameserver on 127.0.0.1; Optuna `TPESampler` / `RandomSampler` with
   `HyperbandPruner`; DEHB with `save_freq="end"`; smacish `Hyperband` with each registered selector.
-- Regenerate: `python -m benchmarks quick` (or `full`) runs everything and rewrites this page;
-  `python -m benchmarks report --variant quick` rewrites it from the stored results.
+- Regenerate: `python -m benchmarks full` (or `quick`) runs everything and rewrites this page;
+  `python -m benchmarks quality|overhead|parallel|durability --variant full` runs one measurement, and
+  `python -m benchmarks report --variant full` rewrites the page from the stored results.
 """
 
 

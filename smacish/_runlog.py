@@ -146,7 +146,7 @@ class RunLog:
         self._state_base = None
 
     def reissue(self, info: TrialInfo, t: float) -> None:
-        self._write({"e": "reissue", "t": t, "trial": key_to_json(info.key)}, sync=False)
+        self._write({"e": "reissue", "t": round(t, 6), "trial": key_to_json(info.key)}, sync=False)
 
     @staticmethod
     def tell_line(info: TrialInfo, value: TrialValue, t: float) -> bytes:

@@ -5,9 +5,9 @@ The snapshot holds the RunHistory, the trajectory, every intensifier instance (s
 queue, trials in flight), the scheduler's and the selector's random state, the pending trials,
 and the position in ``events.jsonl`` it stands for. Configurations are stored once, as
 vectors, and referred to by index (the RunHistory's id - 1 for those in it). It is written
-atomically now and then (see :func:`due`);
-the log stays authoritative: a snapshot that is damaged or does not fit the log is ignored
-with a warning and the whole log is replayed instead.
+atomically now and then (see :func:`due`) and at every ``save``. The log stays authoritative:
+a snapshot that is damaged or does not fit the log is ignored with a warning and the whole
+log is replayed instead.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def read(directory: Path) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
                     raise ValueError(f"byte {offset} of {log.name} is not the end of an event")
     except (KeyError, TypeError, ValueError) as err:
         return None, f"{path} does not fit {_runlog.EVENTS} ({err})"
+    state["log"] = {"events": events, "offset": offset}
     return state, None
 
 

@@ -11,7 +11,7 @@ import time
 import warnings
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
@@ -404,31 +404,16 @@ class Optimizer:
             opt.output_dir = out
             return opt
 
-        opt = fresh()
+        opt = None
         try:
-            state, problem = _snapshot.read(out)
-            skip, start, asked, last_t = 0, 0, [], 0.0
-            if state is not None:
-                try:
-                    asked = _snapshot.restore(opt, state)
-                    skip, start, last_t = state["log"]["events"], state["log"]["offset"], float(state["t"])
-                except Exception as err:  # noqa: BLE001 - any damage: the log alone rebuilds the run
-                    problem = f"{out / _runlog.STATE} is damaged ({type(err).__name__}: {err})"
-                    state, opt = None, fresh()
-            if problem:
-                warnings.warn(f"{problem}; the run is rebuilt from {_runlog.EVENTS} alone (slower)",
-                              RuntimeWarning, stacklevel=2)
-            events = _runlog.read_events(out, line_numbers=True, start=start, skip_lines=skip)
-            opt._replay(events, asked, last_t)
-            opt._open_log(durable, n_events=skip + len(events))
-            opt._snapshot_events = skip
+            opt, n_events, current = cls._rebuild(out, fresh)
+            opt._open_log(durable, n_events)
             opt.trajectory.path = out / _runlog.TRAJECTORY
             atomic_write_text(opt.trajectory.path, "".join(dumps(e.__dict__) + "\n" for e in opt.trajectory))
-            current = state is not None and state.get("runhistory_json") == _snapshot.file_stat(out / _runlog.RUNHISTORY)
-            if events or not current:
+            if not current:
                 opt.save()
         except OSError as err:
-            if opt._log is not None:
+            if opt is not None and opt._log is not None:
                 opt._log.close()
             why = ("the directory is not writable" if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
                    else "writing to it failed")
@@ -438,6 +423,33 @@ class Optimizer:
                 f"{str(out / _runlog.RUNHISTORY)!r})"
             ) from None
         return opt
+
+    @staticmethod
+    def _rebuild(out: Path, fresh: Callable[[], "Optimizer"]) -> Tuple["Optimizer", int, bool]:
+        """A fresh optimiser brought to the end of the run's log: from the state snapshot and
+        the events after it or, without a usable snapshot, from the whole log. Returns it, the
+        number of events in the log, and whether the snapshot and runhistory.json are current."""
+        state, problem = _snapshot.read(out)
+        if state is not None:
+            opt = fresh()
+            try:
+                asked = _snapshot.restore(opt, state)
+                skip, start = state["log"]["events"], state["log"]["offset"]
+                events = _runlog.read_events(out, line_numbers=True, start=start, skip_lines=skip)
+                opt._replay(events, asked, float(state["t"]))
+                current = not events and state.get("runhistory_json") == _snapshot.file_stat(out / _runlog.RUNHISTORY)
+                return opt, skip + len(events), current
+            except OSError:
+                raise
+            except Exception as err:  # noqa: BLE001 - whatever went wrong, the log alone rebuilds the run
+                problem = f"{out / _runlog.STATE} could not be used ({type(err).__name__}: {err})"
+        if problem:
+            warnings.warn(f"{problem}; the run is rebuilt from {_runlog.EVENTS} alone (slower)",
+                          RuntimeWarning, stacklevel=3)
+        opt = fresh()
+        events = _runlog.read_events(out, line_numbers=True)
+        opt._replay(events, [], 0.0)
+        return opt, len(events), False
 
     def _replay(self, events: List[tuple], asked_order: List[tuple], last_t: float) -> None:
         """Bring the run up to date from its ``(line number, event)`` pairs (after a snapshot

@@ -3,6 +3,7 @@ two seeds, a tiny budget, through the same subprocess path the peers use, then t
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -85,7 +86,7 @@ def test_generic_virtual_clock_agrees_with_smacish_run_simulated():
 
 @pytest.mark.timeout(300)
 def test_quality_overhead_parallel_and_report_smoke(bench_dirs):
-    from benchmarks import overhead, parallel, quality, report
+    from benchmarks import durability, overhead, parallel, quality, report
 
     results, docs = bench_dirs
     q = quality.run("smoke")
@@ -102,17 +103,26 @@ def test_quality_overhead_parallel_and_report_smoke(bench_dirs):
     assert cell["reached"] and cell["median"] >= 0
 
     p = parallel.run("smoke")
+    errors = [r["error"] for b in p["batches"] for r in b.get("runs", []) if "error" in r]
+    assert not errors, errors[0]
     groups = p["summary"]["groups"]
     (group,) = groups.values()
     assert 0 < group["variants"]["smacish-random"]["util_median"] <= 1
     assert (group["variants"]["smacish-random"]["util_median"]
             >= group["variants"]["smacish-random@1-instance"]["util_median"])
 
+    durability.main(["--trials", "60", "--load-trials", "400", "--selectors", "random", "--save"])
+    d = json.loads((results / "durability.json").read_text())
+    assert d["overhead"]["random"]["trials"] == 60
+    assert {r["trials"] for r in d["load"].values()} == {400}
+    assert d["load"]["no snapshot: the whole log"]["replayed"] == 800  # every ask and tell
+
     for name in ("quality-smoke", "overhead-smoke", "parallel-smoke"):
         assert (results / f"{name}.json").exists()
     page = report.build("smoke")
     text = page.read_text()
     assert "## 1. Anytime quality" in text and "## 2. Optimiser overhead" in text and "## 3. Parallel" in text
+    assert "## Durability" in text and "no snapshot: the whole log" in text
     assert "smacish-random" in text
     for image in ("bench-regret-budget-smoke.png", "bench-timeline-sim-smoke.png"):
         assert (docs / "img" / image).exists()

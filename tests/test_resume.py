@@ -703,27 +703,35 @@ def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
         Optimizer.load(directory)
 
 
-def _cut(text: str) -> str:
+def _cut(text: str, log: Path) -> str:
     return text[: len(text) // 2]
 
 
-def _without(key: str) -> Callable[[str], str]:
-    def damage(text: str) -> str:
+def _without(key: str) -> Callable[[str, Path], str]:
+    def damage(text: str, log: Path) -> str:
         state = json.loads(text)
         del state[key]
         return json.dumps(state)
     return damage
 
 
-def _log_position(events: int, offset: int) -> Callable[[str], str]:
-    def damage(text: str) -> str:
+def _log_position(events: int, offset: int) -> Callable[[str, Path], str]:
+    def damage(text: str, log: Path) -> str:
         state = json.loads(text)
         state["log"] = {"events": events, "offset": state["log"]["offset"] + offset}
         return json.dumps(state)
     return damage
 
 
-def _bad_member(text: str) -> str:
+def _earlier(text: str, log: Path) -> str:
+    """A good snapshot of the run after 40 events that claims to stand for the first ten: the
+    events after those do not follow from it."""
+    state = json.loads(text)
+    state["log"] = {"events": 10, "offset": len(b"".join(log.read_bytes().splitlines(keepends=True)[:10]))}
+    return json.dumps(state)
+
+
+def _bad_member(text: str, log: Path) -> str:
     state = json.loads(text)
     state["scheduler"]["runs"][0]["members"][0]["config"] = 10**6  # no such configuration
     return json.dumps(state)
@@ -731,9 +739,10 @@ def _bad_member(text: str) -> str:
 
 @pytest.mark.parametrize("damage, message", [
     (_cut, r"state\.json is damaged \(not valid JSON"),
-    (lambda text: "[1, 2]", r"state\.json is not a smacish state snapshot"),
-    (_without("scheduler"), r"state\.json is damaged \(KeyError: 'scheduler'\)"),
-    (_bad_member, r"state\.json is damaged \(IndexError"),
+    (lambda text, log: "[1, 2]", r"state\.json is not a smacish state snapshot"),
+    (_without("scheduler"), r"state\.json could not be used \(KeyError: 'scheduler'\)"),
+    (_bad_member, r"state\.json could not be used \(IndexError"),
+    (_earlier, r"state\.json could not be used \(ValueError: .*events\.jsonl, line 11: "),
     (_log_position(40, 10**6), r"state\.json does not fit events\.jsonl \(it stands for \d+ bytes of events\.jsonl, which holds \d+\)"),
     (_log_position(40, -3), r"state\.json does not fit events\.jsonl \(byte \d+ of events\.jsonl is not the end of an event\)"),
 ])
@@ -744,7 +753,7 @@ def test_a_damaged_state_snapshot_is_ignored_with_a_warning(tmp_path, damage, me
     opt = snapshot_then_more(directory, 20, 26)
     del opt
     path = directory / "state.json"
-    path.write_text(damage(path.read_text()))
+    path.write_text(damage(path.read_text(), directory / "events.jsonl"))
     with pytest.warns(RuntimeWarning, match=message + r".*; the run is rebuilt from events\.jsonl alone"):
         opt = Optimizer.load(directory)
     assert json.loads(path.read_text())["log"]["events"] == 52  # a good snapshot again

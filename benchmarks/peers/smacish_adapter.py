@@ -88,20 +88,11 @@ class _OneInstance:
 
 def _oldest_first_hyperband(problem: Problem) -> Any:
     import smacish
-    from smacish.intensifiers._sh_run import SHRun
     from smacish.trial import TrialInfoIntent
 
     class OldestFirstHyperband(smacish.Hyperband):
         """HpBandSter's ``Master.run``: serve the oldest unfinished iteration that can offer a
         run; start the next iteration (bracket by its global index) only when none can."""
-
-        def _start_run(self, instance: Any) -> Any:
-            schedule = self.schedules[self._n_iterations % len(self.schedules)]
-            instance.n_iterations += 1
-            run = SHRun(self._n_iterations, schedule, self._pairs(), self)
-            self._owner[run.iteration] = instance
-            self._n_iterations += 1
-            return run
 
         def get_next_trial(self, n_workers: int = 1) -> Any:
             for instance in sorted(self._instances, key=lambda i: i.run.iteration):
