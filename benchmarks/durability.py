@@ -209,14 +209,14 @@ def main(argv: Optional[List[str]] = None) -> None:
             if args.profile:
                 shutil.copytree(run, base / "profiled")
                 print(profile_load(base / "profiled"))
-            cases = [("killed: snapshot + the log after it", lambda: None),
+            cases = [("killed: snapshot + the log after it, runhistory.json written", lambda: None),
                      ("closed: the snapshot is current", lambda: None),
                      ("no snapshot: the whole log", lambda: (run / "state.json").unlink())]
             for name, prepare in cases:
                 prepare()
                 r = timed_load(run)
                 result["load"][name] = r
-                print(f"  {name:38s} {r['wall']:6.2f} s wall, {r['cpu']:6.2f} s CPU, {r['replayed']:7d} events "
+                print(f"  {name:62s} {r['wall']:6.2f} s wall, {r['cpu']:6.2f} s CPU, {r['replayed']:7d} events "
                       f"replayed ({r['cpu'] / r['trials'] * 1e6:.0f} µs CPU per trial)")
     finally:
         shutil.rmtree(base, ignore_errors=True)

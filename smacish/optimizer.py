@@ -428,7 +428,10 @@ class Optimizer:
     def _rebuild(out: Path, fresh: Callable[[], "Optimizer"]) -> Tuple["Optimizer", int, bool]:
         """A fresh optimiser brought to the end of the run's log: from the state snapshot and
         the events after it or, without a usable snapshot, from the whole log. Returns it, the
-        number of events in the log, and whether the snapshot and runhistory.json are current."""
+        number of events in the log, and whether the files need no rewriting: a usable snapshot
+        next to the runhistory.json written with it (the events after it are replayed again by
+        the next load, until the next snapshot; rewriting a big run's files now would cost more
+        than the replay)."""
         state, problem = _snapshot.read(out)
         if state is not None:
             opt = fresh()
@@ -437,7 +440,9 @@ class Optimizer:
                 skip, start = state["log"]["events"], state["log"]["offset"]
                 events = _runlog.read_events(out, line_numbers=True, start=start, skip_lines=skip)
                 opt._replay(events, asked, float(state["t"]))
-                current = not events and state.get("runhistory_json") == _snapshot.file_stat(out / _runlog.RUNHISTORY)
+                opt._snapshot_events = skip
+                written = _snapshot.file_stat(out / _runlog.RUNHISTORY)
+                current = written is not None and state.get("runhistory_json") == written
                 return opt, skip + len(events), current
             except OSError:
                 raise
