@@ -92,6 +92,10 @@ def value_from_json(data: Dict[str, Any]) -> TrialValue:
     )
 
 
+# fdatasync: the data and the file's size (all a reader needs), without the timestamps
+_sync = getattr(os, "fdatasync", os.fsync)
+
+
 class RunLog:
     """Appends events to ``events.jsonl``; tells are fsync'd (``durable=False``: flushed to
     the OS only, which survives a killed process but not a power cut)."""
@@ -114,7 +118,7 @@ class RunLog:
         self._fh.write(line)
         self._fh.flush()
         if sync and self.durable:
-            os.fsync(self._fh.fileno())
+            _sync(self._fh.fileno())
         self.n_events += 1
         self.offset += len(line)
 
