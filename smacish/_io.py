@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -85,12 +84,21 @@ def config_key(config: Configuration) -> bytes:
     return key
 
 
+def vector_json(array: np.ndarray) -> list:
+    """A configuration vector (1-d) or a stack of them (2-d) as lists of floats, NaN (an
+    inactive hyperparameter) as None."""
+    rows = array.tolist()
+    missing = np.isnan(array)
+    if array.ndim == 1:
+        return [None if v != v else v for v in rows] if missing.any() else rows
+    for i in np.flatnonzero(missing.any(axis=1)):
+        rows[i] = [None if v != v else v for v in rows[i]]
+    return rows
+
+
 def config_to_json(config: Configuration) -> dict:
     """Values for people, the vector for an exact round trip."""
-    return {
-        "values": to_builtin(dict(config)),
-        "vector": [None if math.isnan(v) else float(v) for v in config.get_array()],
-    }
+    return {"values": to_builtin(dict(config)), "vector": vector_json(config.get_array())}
 
 
 def configs_to_json(space: ConfigurationSpace, configs: Sequence[Configuration]) -> List[dict]:
@@ -112,8 +120,7 @@ def configs_to_json(space: ConfigurationSpace, configs: Sequence[Configuration])
             converted = [to_builtin(configs[i][name]) for i in active]
         for i, value in zip(active, converted):
             values[i][name] = value
-    vectors = array.tolist()
-    return [{"values": v, "vector": [None if x != x else x for x in vec]} for v, vec in zip(values, vectors)]
+    return [{"values": v, "vector": vec} for v, vec in zip(values, vector_json(array))]
 
 
 def config_from_json(space: ConfigurationSpace, data: dict) -> Configuration:

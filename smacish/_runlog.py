@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
-from smacish._io import atomic_write_text, config_from_json, dumps
+from smacish._io import atomic_write_text, config_from_json, dumps, vector_json
 from smacish.trial import StatusType, TrialInfo, TrialValue, key_to_json
 
 SETTINGS = "optimizer.json"
@@ -57,7 +57,7 @@ def run_file(directory: Path, name: str) -> Path:
 def config_vector_json(config: Configuration) -> Dict[str, Any]:
     """A configuration as its vector only: exact, and cheap to write and read (the log is for
     machines; runhistory.json carries the values for people)."""
-    return {"vector": [None if v != v else v for v in config.get_array().tolist()]}
+    return {"vector": vector_json(config.get_array())}
 
 
 def trial_to_json(info: TrialInfo) -> Dict[str, Any]:

@@ -22,7 +22,7 @@ import numpy as np
 from ConfigSpace import Configuration
 
 from smacish import _runlog
-from smacish._io import atomic_write_text, config_key, dumps
+from smacish._io import atomic_write_text, config_key, dumps, vector_json
 from smacish.intensifiers._sh_run import trial_from_state, trial_state
 from smacish.trajectory import TrajectoryEntry
 from smacish.trial import StatusType, TrialValue
@@ -42,14 +42,7 @@ def due(events_now: int, events_then: int) -> bool:
 
 
 def _vectors(configs: List[Configuration]) -> List[list]:
-    """The configurations' vectors as lists, NaN (inactive) as None."""
-    if not configs:
-        return []
-    array = np.array([c.get_array() for c in configs])
-    rows = array.tolist()
-    for i in np.flatnonzero(np.isnan(array).any(axis=1)):
-        rows[i] = [None if v != v else v for v in rows[i]]
-    return rows
+    return vector_json(np.array([c.get_array() for c in configs])) if configs else []
 
 
 def _value_row(value: TrialValue) -> list:

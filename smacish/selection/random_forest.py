@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
-from smacish._io import config_key
+from smacish._io import config_key, vector_json
 from smacish.runhistory import RunHistory
 from smacish.selection._acquisition import ACQUISITIONS
 from smacish.selection._encoding import SpaceEncoder
@@ -203,7 +203,7 @@ class RandomForestSelector:
                 if runhistory.has_config(config):
                     self._penalise(["c", runhistory.config_id(config)], key, config.get_array())
                 else:  # not asked through this RunHistory (a direct call): keep the vector
-                    vector = [None if math.isnan(v) else float(v) for v in config.get_array()]
+                    vector = vector_json(config.get_array())
                     self._penalise(["v", vector], key, config.get_array())
         pool = self._pool
         while True:
