@@ -27,6 +27,27 @@ def slow_quadratic(config, budget, marks):
     return (config["x"] - 0.3) ** 2 + 1.0 / budget
 
 
+def dies_once_mid_trial(config, budget, marks, after=4):
+    """``slow_quadratic``, except that the first trial to start once ``after`` trials have
+    started kills its worker process mid-trial, after writing the pid and trial to ``killed``.
+    Dying from inside the trial makes sure the trial is cut short (a kill sent from outside
+    can arrive after a short trial ended)."""
+    name = f"{os.getpid()}-{config['x']!r}-{budget!r}"
+    Path(marks, "start-" + name).touch()
+    if sum(1 for p in Path(marks).iterdir() if p.name.startswith("start-")) >= after:
+        try:
+            fd = os.open(Path(marks, "killed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pass
+        else:
+            os.write(fd, name.encode())
+            os.close(fd)
+            os._exit(1)
+    time.sleep(0.2 * budget)
+    Path(marks, "end-" + name).touch()
+    return (config["x"] - 0.3) ** 2 + 1.0 / budget
+
+
 def faulty(config, budget):
     """Fails the way its configuration's ``kind`` says."""
     kind = config["kind"]
@@ -57,7 +78,3 @@ def sleeper(config, budget):
 def noop():
     return os.getpid()
 
-
-async def exit_process():
-    """Run on a worker's event loop with ``client.run``: the worker process dies at once."""
-    os._exit(1)
