@@ -53,7 +53,7 @@ def to_builtin(value: Any) -> Any:
 
 def dumps(obj: Any) -> str:
     """JSON text of ``obj`` with numpy values converted; inf is written as ``Infinity``."""
-    return json.dumps(obj, default=_default)
+    return _ENCODER.encode(obj)
 
 
 def _default(value: Any) -> Any:
@@ -65,6 +65,9 @@ def _default(value: Any) -> Any:
         f"{type(value).__name__} is not JSON-serialisable; keep additional_info to numbers, "
         "strings, lists and dicts"
     )
+
+
+_ENCODER = json.JSONEncoder(default=_default)  # one for all: json.dumps(default=...) makes one per call
 
 
 def config_key(config: Configuration) -> bytes:
@@ -88,10 +91,9 @@ def vector_json(array: np.ndarray) -> list:
     """A configuration vector (1-d) or a stack of them (2-d) as lists of floats, NaN (an
     inactive hyperparameter) as None."""
     rows = array.tolist()
-    missing = np.isnan(array)
-    if array.ndim == 1:
-        return [None if v != v else v for v in rows] if missing.any() else rows
-    for i in np.flatnonzero(missing.any(axis=1)):
+    if array.ndim == 1:  # short: cheaper in Python than through numpy
+        return [None if v != v else v for v in rows]
+    for i in np.flatnonzero(np.isnan(array).any(axis=1)):
         rows[i] = [None if v != v else v for v in rows[i]]
     return rows
 

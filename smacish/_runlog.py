@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -97,30 +98,51 @@ _sync = getattr(os, "fdatasync", os.fsync)
 
 
 class RunLog:
-    """Appends events to ``events.jsonl``; tells are fsync'd (``durable=False``: flushed to
-    the OS only, which survives a killed process but not a power cut)."""
+    """Appends events to ``events.jsonl``; tells are fsync'd (``durable=False``: written to
+    the OS only, which survives a killed process but not a power cut).
+
+    The file is grown ahead of the events in chunks of zero bytes, which later events
+    overwrite: an fsync of an event then has no file size to commit, only the data, which
+    takes a third less time (ext4). :meth:`close` cuts the unused zeros off again; a killed
+    run leaves them, and readers stop at the first zero byte (JSON text never holds one)."""
 
     def __init__(self, directory: Path, durable: bool = True, n_events: int = 0, delta_states: bool = False):
         self.directory = directory
         self.durable = durable
-        self._fh = open(run_file(directory, EVENTS), "ab")
+        path = run_file(directory, EVENTS)
+        self._fh = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o666), "r+b")
+        # an optimiser dropped without close() (often in a reference cycle) closes its log quietly
+        weakref.finalize(self, self._fh.close)
         self.n_events = n_events  # events in the file (the caller counted those already there)
         # Only for selectors known to hand out a new state object each time: a state changed
         # in place would compare equal to the one written before.
         self.delta_states = delta_states
         self._state_base: Any = None  # the selector state last written (see _delta)
-        self.offset = self._fh.tell()  # bytes in the file: where the next event starts
+        self.offset = data_end(self._fh)  # bytes of events: where the next one starts
+        self._allocated = self._fh.seek(0, os.SEEK_END)  # bytes in the file, zeros included
+        self._fh.seek(self.offset)
 
     def _write(self, event: Dict[str, Any], sync: bool) -> None:
         self._append((dumps(event) + "\n").encode("utf-8"), sync)
 
     def _append(self, line: bytes, sync: bool) -> None:
+        end = self.offset + len(line)
+        if end > self._allocated:
+            self._grow(end)
         self._fh.write(line)
         self._fh.flush()
         if sync and self.durable:
             _sync(self._fh.fileno())
         self.n_events += 1
-        self.offset += len(line)
+        self.offset = end
+
+    def _grow(self, end: int) -> None:
+        """Zeros from the end of the file to at least ``end`` (doubling, 64 KiB to 4 MiB at a time)."""
+        size = max(end - self._allocated, min(max(self._allocated, 1 << 16), 1 << 22))
+        self._fh.seek(self._allocated)
+        self._fh.write(bytes(size))
+        self._allocated += size
+        self._fh.seek(self.offset)
 
     def ask(self, info: TrialInfo, n_workers: int, t: float, proposals: List[Dict[str, Any]]) -> None:
         """Log an ask with the selector's proposals (``{"config": Configuration, "state":
@@ -166,8 +188,26 @@ class RunLog:
     def warm(self, info: TrialInfo, value: TrialValue) -> None:
         self._write({"e": "warm", "trial": trial_to_json(info), "value": value_to_json(value)}, sync=True)
 
-    def close(self) -> None:
-        self._fh.close()
+    def close(self, trim: bool = True) -> None:
+        """Close the file; ``trim``: cut the zeros after the last event off first."""
+        if not self._fh.closed:
+            if trim:
+                self._fh.truncate(self.offset)
+            self._fh.close()
+
+
+def data_end(fh: Any) -> int:
+    """Where the events of an open log end: after its last byte that is not zero (what
+    follows are zeros grown ahead of the events, which a killed run leaves)."""
+    end = fh.seek(0, os.SEEK_END)
+    while end > 0:
+        start = max(0, end - (1 << 20))
+        fh.seek(start)
+        events = fh.read(end - start).rstrip(b"\0")
+        if events:
+            return start + len(events)
+        end = start
+    return 0
 
 
 def write_settings(directory: Path, settings: Dict[str, Any]) -> None:
@@ -226,7 +266,11 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
         return []
     with open(path, "rb") as fh:
         fh.seek(start)
-        lines = fh.read().split(b"\n")
+        data = fh.read()
+    end = data.find(b"\0")
+    if end >= 0 and not data[end:].strip(b"\0"):
+        data = data[:end]  # zeros only: space grown ahead of the events (see RunLog)
+    lines = data.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline, as every complete write does
     events = []
     for lineno, line in enumerate(lines, skip_lines + 1):
@@ -250,7 +294,7 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
                 )
                 fh.truncate(start + sum(len(line) + 1 for line in lines))
             else:  # complete but for its newline
-                fh.seek(0, os.SEEK_END)
+                fh.seek(start + len(data))
                 fh.write(b"\n")
                 events.append((last, event))
     return events if line_numbers else [event for _, event in events]

@@ -414,7 +414,7 @@ class Optimizer:
                 opt.save()
         except OSError as err:
             if opt is not None and opt._log is not None:
-                opt._log.close()
+                opt._log.close(trim=False)  # a refused resume changes nothing
             why = ("the directory is not writable" if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
                    else "writing to it failed")
             raise type(err)(

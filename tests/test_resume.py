@@ -170,11 +170,15 @@ def run_killed(
 
 
 def tear_log(directory: Path, length: int) -> None:
-    """Append the first ``length`` bytes of a copy of the last event, without its newline."""
+    """Write the first ``length`` bytes of a copy of the last event, without its newline, at
+    the end of the events (over the zeros the log grew ahead, as a real torn write would)."""
     path = directory / "events.jsonl"
-    lines = path.read_bytes().splitlines() if path.exists() else []
+    data = path.read_bytes() if path.exists() else b""
+    end = data.find(b"\0") if b"\0" in data else len(data)
+    lines = data[:end].splitlines()
     last = lines[-1] if lines else b'{"e": "ask", "t": 0.0, "n_workers": 1, "trial": {}}'
-    with open(path, "ab") as fh:
+    with open(path, "r+b" if path.exists() else "wb") as fh:
+        fh.seek(end)
         fh.write(last[: max(1, min(length, len(last) - 1))])
 
 
@@ -570,6 +574,11 @@ def hb() -> Hyperband:
     return Hyperband(min_budget=1, max_budget=9, eta=3)
 
 
+def events_of(log: Path) -> bytes:
+    """The events in a log, without the zeros it grows ahead of them (a run not closed has those)."""
+    return log.read_bytes().rstrip(b"\0")
+
+
 def serial_run(directory: Optional[Path], n_trials: int, seed: int = 7, **kwargs: Any) -> Optimizer:
     """A serial run of ``n_trials`` with ``value_of`` as the target (no output_dir if None)."""
     kwargs.setdefault("selector", "random")
@@ -585,11 +594,39 @@ def continue_run(opt: Optimizer, n_trials: int) -> Optimizer:
     return opt
 
 
+def test_the_log_grows_ahead_in_zeros_that_a_killed_run_leaves_and_close_cuts(tmp_path):
+    directory = tmp_path / "run"
+    opt = serial_run(directory, 400)  # ~190 KB of events: the log grew several times
+    log = directory / "events.jsonl"
+    data = log.read_bytes()
+    events = events_of(log)
+    assert len(data) > len(events) and not data[len(events):].strip(b"\0")
+    assert len(events.splitlines()) == 800 and all(json.loads(line) for line in events.splitlines())
+    del opt  # killed: the zeros stay
+    opt = Optimizer.load(directory)
+    assert log.read_bytes() == data  # the load wrote nothing to the log
+    continue_run(opt, 600)  # appends over the zeros
+    opt.close()
+    events = log.read_bytes()
+    assert b"\0" not in events and len(events.splitlines()) == 1200
+    assert trial_rows(opt.runhistory) == trial_rows(serial_run(None, 600).runhistory)
+
+
+def test_zeros_followed_by_events_are_damage_not_free_space(tmp_path):
+    directory = tmp_path / "run"
+    serial_run(directory, 10)
+    log = directory / "events.jsonl"
+    lines = events_of(log).splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[:-2]) + b"\0" * 50 + lines[-1])  # a power cut's hole
+    with pytest.raises(ValueError, match=rf"{re.escape(str(log))}, line 19: corrupt event"):
+        Optimizer.load(directory)
+
+
 def test_truncated_last_line_is_dropped_with_a_warning_and_the_run_resumes(tmp_path):
     directory = tmp_path / "run"
     serial_run(directory, 10)
     log = directory / "events.jsonl"
-    lines = log.read_bytes().splitlines(keepends=True)
+    lines = events_of(log).splitlines(keepends=True)
     last = json.loads(lines[-1])
     assert last["e"] == "tell"
     log.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # killed mid-write
@@ -606,7 +643,7 @@ def test_a_last_line_missing_only_its_newline_is_kept(tmp_path):
     directory = tmp_path / "run"
     serial_run(directory, 10)
     log = directory / "events.jsonl"
-    log.write_bytes(log.read_bytes()[:-1])
+    log.write_bytes(events_of(log)[:-1])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         opt = Optimizer.load(directory)
@@ -625,7 +662,7 @@ def test_a_corrupt_line_in_the_middle_of_the_log_is_an_error_naming_file_and_lin
     directory = tmp_path / "run"
     serial_run(directory, 10)
     log = directory / "events.jsonl"
-    lines = log.read_bytes().splitlines(keepends=True)
+    lines = events_of(log).splitlines(keepends=True)
     lines[4] = damage(lines[4].rstrip(b"\n")) + b"\n"
     log.write_bytes(b"".join(lines))
     before = log.read_bytes()
@@ -641,7 +678,7 @@ def test_a_well_formed_but_damaged_event_is_an_error_naming_file_and_line(tmp_pa
     directory = tmp_path / "run"
     serial_run(directory, 10)
     log = directory / "events.jsonl"
-    lines = log.read_text().splitlines(keepends=True)
+    lines = events_of(log).decode().splitlines(keepends=True)
     number = next(n for n, line in enumerate(lines) if field in json.loads(line) and n > 2)
     event = json.loads(lines[number])
     event[field] = damaged
@@ -688,7 +725,7 @@ def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
     assert state["log"]["events"] == 40  # 20 asks and 20 tells
     del opt
     log = directory / "events.jsonl"
-    lines = log.read_bytes().splitlines(keepends=True)
+    lines = events_of(log).splitlines(keepends=True)
     lines[3] = b"#" * (len(lines[3]) - 1) + b"\n"  # same length: the snapshot's offset still fits
     log.write_bytes(b"".join(lines))
     with warnings.catch_warnings():
@@ -727,7 +764,7 @@ def _earlier(text: str, log: Path) -> str:
     """A good snapshot of the run after 40 events that claims to stand for the first ten: the
     events after those do not follow from it."""
     state = json.loads(text)
-    state["log"] = {"events": 10, "offset": len(b"".join(log.read_bytes().splitlines(keepends=True)[:10]))}
+    state["log"] = {"events": 10, "offset": len(b"".join(events_of(log).splitlines(keepends=True)[:10]))}
     return json.dumps(state)
 
 
@@ -1088,6 +1125,9 @@ def test_every_file_of_a_run_is_plain_json(tmp_path):
     assert {p.name for p in directory.iterdir()} == RUN_FILES  # no temporary file left behind
     for path in directory.iterdir():
         text = path.read_text(encoding="utf-8")  # text: no pickle, no binary blob
+        if path.name == "events.jsonl":  # open: zeros grown ahead of the events follow them
+            text, zeros = text.rstrip("\0"), text[len(text.rstrip("\0")):]
+            assert zeros and text.endswith("\n")
         if path.suffix == ".jsonl":
             rows = [json.loads(line) for line in text.splitlines()]
             assert rows and all(isinstance(r, dict) for r in rows)
