@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.record import optimiser_gaps
 from benchmarks.quality import _command
-from benchmarks.runner import adapter_names, run_batch, save
+from benchmarks.runner import adapter_names, keep_other_batches, run_batch, save
 
 SETTINGS: Dict[str, Dict[str, Any]] = {
     "smoke": {"sizes": [20], "time_cap": 20, "adapters": ["smacish"], "variants": ["smacish-random"]},
@@ -40,8 +40,10 @@ def run(variant: str = "quick", adapters: Optional[List[str]] = None, log: Any =
         batch = run_batch(adapter, spec, timeout=cfg["time_cap"] * 3 + 120, log=log)
         batches[adapter] = batch
         print(f"{time.perf_counter() - t0:.0f} s {batch.get('skipped') or ''}", flush=True)
-    result = {"variant": variant, "settings": cfg, "batches": batches,
-              "command": _command(variant, "overhead"), "summary": summarise(batches, cfg["sizes"])}
+    batches, command = keep_other_batches(f"overhead-{variant}", cfg, batches, _command(variant, "overhead"),
+                                          rerun=bool(adapters))
+    result = {"variant": variant, "settings": cfg, "batches": batches, "command": command,
+              "summary": summarise(batches, cfg["sizes"])}
     result["seconds"] = time.perf_counter() - started
     save(f"overhead-{variant}", result)
     return result

@@ -8,7 +8,6 @@ full-fidelity evaluation), once per seed; the incumbent is chosen by one rule fo
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -19,7 +18,7 @@ import numpy as np
 
 from benchmarks.problems import PROBLEMS, get_problem
 from benchmarks.record import quartiles, run_curves, value_at
-from benchmarks.runner import adapter_names, load, run_batch, save
+from benchmarks.runner import adapter_names, keep_other_batches, run_batch, save
 
 SETTINGS: Dict[str, Dict[str, Any]] = {
     "smoke": {"seeds": [0, 1], "problems": ["branin-hi"], "units": {"synthetic": 2, "ml": 1},
@@ -55,13 +54,8 @@ def run(variant: str = "quick", adapters: Optional[List[str]] = None, log: Any =
 
     with ThreadPoolExecutor(max_workers=cfg.get("jobs", 1)) as pool:
         batches = dict(zip(names, pool.map(one, names)))
-    command = _command(variant, "quality")
-    previous = load(f"quality-{variant}") if adapters else None
-    if previous and previous["settings"] == json.loads(json.dumps(dict(cfg, units=units))):
-        # some libraries re-run: the others' stored runs (same settings) stay in the results
-        kept = sorted(set(previous["batches"]) - set(batches))
-        batches = {**{k: previous["batches"][k] for k in kept}, **batches}
-        command = f"{previous['command']}, then {command} (kept: {', '.join(kept)})"
+    batches, command = keep_other_batches(f"quality-{variant}", dict(cfg, units=units), batches,
+                                          _command(variant, "quality"), rerun=bool(adapters))
     result = {"variant": variant, "settings": dict(cfg, units=units), "command": command,
               "batches": batches, "summary": summarise(batches, units, len(cfg["seeds"]))}
     result["seconds"] = time.perf_counter() - started

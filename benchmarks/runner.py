@@ -111,6 +111,19 @@ def load(name: str) -> Optional[Dict[str, Any]]:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+
+def keep_other_batches(name: str, settings: Dict[str, Any], batches: Dict[str, Any], command: str,
+                       rerun: bool) -> tuple:
+    """When only some libraries were re-run (``rerun``), the stored batches of the others in
+    ``name`` stay, if they were measured with the same ``settings``. Returns the batches and
+    the command that now produced them."""
+    previous = load(name) if rerun else None
+    if not previous or previous.get("settings") != json.loads(json.dumps(settings)):
+        return batches, command
+    kept = sorted(set(previous["batches"]) - set(batches))
+    merged = {**{k: previous["batches"][k] for k in kept}, **batches}
+    return merged, f"{previous['command']}, then {command} (kept: {', '.join(kept)})"
+
 def _jsonable(obj: Any) -> Any:
     import numpy as np
 

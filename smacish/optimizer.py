@@ -80,8 +80,8 @@ class Optimizer:
     Args:
         configspace: the search space.
         intensifier: a :class:`SuccessiveHalving` or :class:`Hyperband` (new for each Optimizer).
-        selector: ``"rf"`` (a random forest fit on the largest budget with enough data; the
-            default), ``"random"``, or an object with ``propose(runhistory, pending)``.
+        selector: ``"rf"`` (a random forest over every budget's results, asked about the
+            largest budget; the default), ``"random"``, or an object with ``propose(runhistory, pending)``.
         seed: seeds every random choice; the same seed and results give the same asks.
         n_workers: the concurrency ``ask`` plans for when called without ``n_workers``.
         output_dir: a new directory for the run: settings, a durable log of every trial, the

@@ -89,7 +89,7 @@ def test_fits_on_the_largest_budget_with_enough_points():
 def test_refits_only_when_the_modelled_budget_got_new_trials():
     cs = quadratic_space()
     rh = filled(cs, 6, budget=3.0)
-    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, **FAST)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, model_budgets="largest", **FAST)
     sel.propose(rh, [])
     sel.propose(rh, [])
     assert sel.n_fits_ == 1  # nothing new: the pool of the last fit serves
@@ -100,6 +100,24 @@ def test_refits_only_when_the_modelled_budget_got_new_trials():
     rh.add(TrialInfo(new, budget=3.0), TrialValue(cost=quadratic(new)))
     sel.propose(rh, [])
     assert sel.n_fits_ == 2
+
+
+def test_a_model_over_all_budgets_refits_on_results_of_any_budget_with_the_budget_an_input():
+    cs = quadratic_space()
+    rh = filled(cs, 6, budget=3.0)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, **FAST)
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 1 and sel.forest_.n_fits == 1  # one budget: the budget is no input
+    low = Configuration(cs, {"x": 0.9, "y": 0.9})
+    rh.add(TrialInfo(low, budget=1.0), TrialValue(cost=quadratic(low)))
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 2  # a result on a smaller budget is data too
+    X, y, ids = sel._data.dataset_all()
+    assert X.shape == (7, 3) and sorted(set(X[:, -1])) == [0.0, 1.0]  # log-scaled budget input
+    assert ids.count(rh.config_id(low)) == 1 and X[ids.index(rh.config_id(low)), -1] == 0.0
+    assert list(y) == [quadratic(low)] + [v.cost for i, v in rh.items() if i.budget == 3.0]  # budgets ascending
+    with pytest.raises(ValueError, match=r"model_budgets is 'some', but must be one of \('all', 'largest'\)"):
+        RandomForestSelector(cs, model_budgets="some")
 
 
 def test_refits_less_often_on_large_data_with_refit_growth():

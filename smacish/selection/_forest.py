@@ -51,9 +51,9 @@ class _ForestBase:
         self.max_depth = max_depth
         self.n_fits = 0
 
-    @property
-    def n_split_features(self) -> int:
-        return max(1, int(len(self.types) * self.max_features))
+    def n_split_features(self, n_columns: int) -> int:
+        """Features tried per split; columns beyond ``types`` (a budget) are continuous."""
+        return max(1, int(n_columns * self.max_features))
 
     def __repr__(self) -> str:
         return (
@@ -100,7 +100,7 @@ class SklearnForest(_ForestBase):
                 tree = DecisionTreeRegressor(
                     min_samples_split=self.min_samples_split,
                     min_samples_leaf=self.min_samples_leaf,
-                    max_features=self.n_split_features,
+                    max_features=self.n_split_features(X.shape[1]),
                     max_depth=self.max_depth,
                     random_state=random_state,
                 )
@@ -152,7 +152,7 @@ class PyrfrForest(_ForestBase):
         opts.num_trees = self.n_trees
         opts.do_bootstrapping = self.bootstrap
         opts.num_data_points_per_tree = n
-        opts.tree_opts.max_features = self.n_split_features
+        opts.tree_opts.max_features = self.n_split_features(d)
         opts.tree_opts.min_samples_to_split = self.min_samples_split
         opts.tree_opts.min_samples_in_leaf = self.min_samples_leaf
         opts.tree_opts.max_depth = self.max_depth or 2**20

@@ -130,6 +130,30 @@ class TrainingData:
             y = log_transform(y)
         return X, y, ids
 
+    def levels(self) -> List[float]:
+        """The budgets with at least one successful trial, ascending."""
+        return sorted(level for level, entry in self._levels.items() if math.isfinite(entry.worst))
+
+    def n_trials_total(self) -> int:
+        """Finished trials on every budget."""
+        return sum(entry.n_trials for entry in self._levels.values())
+
+    def dataset_all(self, log_costs: bool = False) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+        """``(X, y, config ids)`` of every budget with a successful trial: one row per
+        configuration and budget, the last column the budget (its log, scaled to [0, 1] over
+        those budgets: 1 is the largest); with ``log_costs``, all costs transformed together."""
+        levels = self.levels()
+        low, high = math.log(levels[0]), math.log(levels[-1])
+        Xs, ys, ids = [], [], []
+        for level in levels:
+            X, y, level_ids = self.dataset(level)
+            position = (math.log(level) - low) / (high - low) if high > low else 1.0
+            Xs.append(np.hstack([X, np.full((len(X), 1), position)]))
+            ys.append(y)
+            ids.extend(level_ids)
+        y = np.concatenate(ys)
+        return np.vstack(Xs), log_transform(y) if log_costs else y, ids
+
 
 def log_transform(y: np.ndarray) -> np.ndarray:
     """``log(scaled + 1e-3)`` with costs scaled to [0, 1]; order-preserving.

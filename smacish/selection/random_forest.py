@@ -1,10 +1,11 @@
 """RandomForestSelector: new configurations from a random-forest surrogate and an acquisition
-function, fit on the largest budget with enough data (SMAC's model, BOHB's multi-fidelity rule)."""
+function (SMAC's model), fit on the results of every budget with the budget as an input and
+maximised at the largest budget (or, as BOHB does, on the largest budget with enough data)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
@@ -19,17 +20,22 @@ from smacish.selection._sampling import SpaceSampler
 from smacish.selection._training import NO_BUDGET, TrainingData
 from smacish.selection.random import RandomSelector
 
+MODEL_BUDGETS = ("all", "largest")
+
 Acquisition = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
 
 class RandomForestSelector:
     """Proposes configurations by maximising an acquisition function (expected improvement by
-    default) over a random forest fit on the largest budget with ``min_points_in_model``
-    finished configurations; random configurations until then, and a ``random_fraction`` of
-    the time after.
+    default) over a random forest, once a budget has ``min_points_in_model`` finished
+    configurations; random configurations until then, and a ``random_fraction`` of the time
+    after. The forest learns from every budget's results, the budget an input, and is asked
+    about the largest budget: cheap low-budget results guide the search from the start, and
+    the forest learns how far they are from the large budgets (``model_budgets="largest"``:
+    BOHB's rule, the largest budget with enough data only).
 
-    The forest is refit only when trials finished on the budget it models (or the budget
-    moves up), and the acquisition is maximised once per fit into a scored pool of candidates
+    The forest is refit only when trials finished that it models (or the budget it needs moves
+    up), and the acquisition is maximised once per fit into a scored pool of candidates
     (random ones plus a local search from the best configurations). Each proposal takes the
     pool's best candidate after penalising the neighbourhood of the pool's earlier picks and of
     every pending configuration, so concurrent proposals differ and most asks need no model
@@ -69,6 +75,12 @@ class RandomForestSelector:
             hyperparameters; 0 switches it off.
         refit_growth: with many data, refit only once the data on the modelled budget grew by
             this fraction since the last fit (always after at least one new trial).
+        model_budgets: ``"all"`` (default): once a budget has ``min_points_in_model``
+            configurations, fit on every finished trial of every budget, the budget
+            (log-scaled to [0, 1] over the budgets seen) an extra input, and maximise the
+            acquisition at the largest budget seen, against the best mean predicted there for
+            an evaluated configuration; ``"largest"``: fit on the largest budget with
+            ``min_points_in_model`` configurations only (BOHB's rule).
     """
 
     def __init__(
@@ -91,6 +103,7 @@ class RandomForestSelector:
         local_search_steps: int = 20,
         penalty_radius: float = 0.1,
         refit_growth: float = 0.01,
+        model_budgets: str = "all",
     ):
         errors = []
         if not isinstance(configspace, ConfigurationSpace):
@@ -124,6 +137,8 @@ class RandomForestSelector:
             errors.append(f"penalty_radius is {penalty_radius!r}, but must be a number >= 0")
         if not _is_real(refit_growth) or refit_growth < 0:
             errors.append(f"refit_growth is {refit_growth!r}, but must be a number >= 0")
+        if model_budgets not in MODEL_BUDGETS:
+            errors.append(f"model_budgets is {model_budgets!r}, but must be one of {MODEL_BUDGETS}")
         if errors:
             raise ValueError("RandomForestSelector: " + "; ".join(errors))
 
@@ -141,6 +156,7 @@ class RandomForestSelector:
         self.local_search_steps = local_search_steps
         self.penalty_radius = float(penalty_radius)
         self.refit_growth = float(refit_growth)
+        self.model_budgets = model_budgets
 
         seeds = np.random.SeedSequence(self.seed).generate_state(4)
         decide_seed, random_seed, sampler_seed, forest_seed = (int(s) for s in seeds)
@@ -156,6 +172,7 @@ class RandomForestSelector:
         )
         self._pool: Optional[CandidatePool] = None
         self._fit_level: Optional[float] = None
+        self._fit_mode: Optional[str] = None
         self._fit_trials = 0
         self._fit_spec: Optional[Dict[str, Any]] = None  # how the pool was built (see get_state)
         self._restore: Optional[Dict[str, Any]] = None  # a pool to rebuild after set_state
@@ -169,7 +186,8 @@ class RandomForestSelector:
     # ------------------------------------------------------------------ reading
     @property
     def model_budget_(self) -> Optional[float]:
-        """The budget the current model was fit on (None: no model yet, or no budgets)."""
+        """The largest budget with enough data when the model was fit: the only one it was fit
+        on with ``model_budgets="largest"`` (None: no model yet, or no budgets)."""
         if self._fit_level is None or self._fit_level == NO_BUDGET:
             return None
         return self._fit_level
@@ -220,34 +238,65 @@ class RandomForestSelector:
             self.n_model_proposals_ += 1
             return config
 
+    def _mode(self, data: TrainingData) -> str:
+        """"all" (every budget, the budget an input) or "largest" (the modelled budget only;
+        also when there is one budget, or none)."""
+        levels = data.levels()
+        if self.model_budgets == "largest" or len(levels) < 2 or levels[0] == NO_BUDGET:
+            return "largest"
+        return "all"
+
+    def _n_fit_trials(self, data: TrainingData, level: float) -> int:
+        return data.n_trials_total() if self._mode(data) == "all" else data.n_trials(level)
+
     def _needs_fit(self, level: float) -> bool:
         if self._pool is None or level != self._fit_level:
             return True
-        new = self._data.n_trials(level) - self._fit_trials
+        if self._mode(self._data) != self._fit_mode:
+            return True
+        new = self._n_fit_trials(self._data, level) - self._fit_trials
         return new >= max(1, int(self.refit_growth * self._fit_trials))
 
     def _fit(self, level: float, runhistory: RunHistory) -> None:
         self._fit_spec = {
-            "n_read": self._data.n_read, "level": level, "trials": self._data.n_trials(level),
+            "n_read": self._data.n_read, "level": level, "trials": self._n_fit_trials(self._data, level),
             "sampler": self._sampler.get_state(), "forest_fits": self._forest.n_fits,
         }
         self._build(self._data, level, runhistory)
         self.n_fits_ += 1
 
     def _build(self, data: TrainingData, level: float, runhistory: RunHistory) -> None:
-        """Fit the forest on ``level`` and fill the candidate pool."""
-        X, y, ids = data.dataset(level, log_costs=self.log_costs)
-        self._forest.fit(X, y)
-        self._fit_level = level
-        self._fit_trials = data.n_trials(level)
-        best = float(np.min(y))
+        """Fit the forest on ``level`` (or on every budget) and fill the candidate pool."""
+        mode = self._mode(data)
         acquisition = self.acquisition if callable(self.acquisition) else ACQUISITIONS[self.acquisition]
+        self._fit_level = level
+        self._fit_mode = mode
+        self._fit_trials = self._n_fit_trials(data, level)
+        if mode == "largest":
+            X, y, ids = data.dataset(level, log_costs=self.log_costs)
+            self._forest.fit(X, y)
+            predict = self._forest.predict
+            costs = y
+        else:
+            X, y, row_ids = data.dataset_all(log_costs=self.log_costs)
+            self._forest.fit(X, y)
+
+            def predict(rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+                """At the largest budget seen (its budget input is 1)."""
+                return self._forest.predict(np.hstack([rows, np.ones((len(rows), 1))]))
+
+            first: Dict[int, int] = {}  # each evaluated configuration's first row
+            for row, config_id in enumerate(row_ids):
+                first.setdefault(config_id, row)
+            ids = list(first)
+            costs, _ = predict(X[list(first.values()), :-1])
+        best = float(np.min(costs))
 
         def score(rows: np.ndarray) -> np.ndarray:
-            mean, var = self._forest.predict(rows)
+            mean, var = predict(rows)
             return acquisition(mean, var, best)
 
-        order = np.argsort(y, kind="stable")[: self.n_local_starts]
+        order = np.argsort(costs, kind="stable")[: self.n_local_starts]
         good = np.vstack([runhistory.get_config(ids[i]).get_array() for i in order])
         radius = self.penalty_radius * math.sqrt(self._encoder.n_features)
         self._pool = build_pool(
