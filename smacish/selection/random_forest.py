@@ -73,7 +73,7 @@ class RandomForestSelector:
         penalty_radius: width of the penalty around proposed and pending configurations, in
             the [0, 1]-scaled input space, times the square root of the number of
             hyperparameters; 0 switches it off.
-        refit_growth: with many data, refit only once the data on the modelled budget grew by
+        refit_growth: with many data, refit only once the data the forest is fit on grew by
             this fraction since the last fit (always after at least one new trial).
         model_budgets: ``"all"`` (default): once a budget has ``min_points_in_model``
             configurations, fit on every finished trial of every budget, the budget
