@@ -246,20 +246,22 @@ class RandomForestSelector:
             return "largest"
         return "all"
 
-    def _n_fit_trials(self, data: TrainingData, level: float) -> int:
-        return data.n_trials_total() if self._mode(data) == "all" else data.n_trials(level)
+    @staticmethod
+    def _n_fit_trials(data: TrainingData, level: float, mode: str) -> int:
+        return data.n_trials_total() if mode == "all" else data.n_trials(level)
 
     def _needs_fit(self, level: float) -> bool:
         if self._pool is None or level != self._fit_level:
             return True
-        if self._mode(self._data) != self._fit_mode:
+        mode = self._mode(self._data)
+        if mode != self._fit_mode:
             return True
-        new = self._n_fit_trials(self._data, level) - self._fit_trials
+        new = self._n_fit_trials(self._data, level, mode) - self._fit_trials
         return new >= max(1, int(self.refit_growth * self._fit_trials))
 
     def _fit(self, level: float, runhistory: RunHistory) -> None:
         self._fit_spec = {
-            "n_read": self._data.n_read, "level": level, "trials": self._n_fit_trials(self._data, level),
+            "n_read": self._data.n_read, "level": level, "trials": self._n_fit_trials(self._data, level, self._mode(self._data)),
             "sampler": self._sampler.get_state(), "forest_fits": self._forest.n_fits,
         }
         self._build(self._data, level, runhistory)
@@ -271,7 +273,7 @@ class RandomForestSelector:
         acquisition = self.acquisition if callable(self.acquisition) else ACQUISITIONS[self.acquisition]
         self._fit_level = level
         self._fit_mode = mode
-        self._fit_trials = self._n_fit_trials(data, level)
+        self._fit_trials = self._n_fit_trials(data, level, mode)
         if mode == "largest":
             X, y, ids = data.dataset(level, log_costs=self.log_costs)
             self._forest.fit(X, y)
