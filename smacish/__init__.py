@@ -9,8 +9,7 @@
 50
 """
 
-import logging as _logging
-
+from smacish._failures import TargetFailedError
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
 from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
@@ -20,8 +19,8 @@ from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, Wa
 
 __version__ = "0.1.0"
 
-# Silent unless the application configures logging: one INFO line per finished trial.
-_logging.getLogger("smacish").addHandler(_logging.NullHandler())
+# No NullHandler on the "smacish" logger, on purpose: until the application configures logging,
+# Python's last-resort handler prints WARNING and above (failed trials) to stderr, and only those.
 
 __all__ = [
     "ConfigSelector",
@@ -34,6 +33,7 @@ __all__ = [
     "RunHistory",
     "StatusType",
     "SuccessiveHalving",
+    "TargetFailedError",
     "Trajectory",
     "TrajectoryEntry",
     "TrialInfo",

@@ -215,20 +215,22 @@ def write_settings(directory: Path, settings: Dict[str, Any]) -> None:
 
 
 def read_settings(directory: Path) -> Dict[str, Any]:
+    """The run's settings; errors say what is wrong with ``directory`` as a run directory."""
     path = run_file(directory, SETTINGS)
     if not directory.is_dir():
-        raise FileNotFoundError(f"{directory} does not exist or is not a directory; nothing to resume")
+        raise FileNotFoundError(f"{directory} does not exist or is not a directory; no smacish run is there")
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: {directory} holds no smacish run to resume")
+        raise FileNotFoundError(f"{path} is missing: {directory} is not a smacish run directory "
+                                "(one made by Optimizer(..., output_dir=...))")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is corrupt (not valid JSON: {err}); the run cannot be resumed") from None
+        raise ValueError(f"{path} is corrupt (not valid JSON: {err}); the run cannot be read") from None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
         raise ValueError(f"{path} is not a smacish run's settings file")
     problems = _settings_problems(data)
     if problems:
-        raise ValueError(f"{path} is damaged ({'; '.join(problems)}); the run cannot be resumed")
+        raise ValueError(f"{path} is damaged ({'; '.join(problems)}); the run cannot be read")
     return data
 
 

@@ -6,18 +6,20 @@ Reads the directory only (``plot`` and ``export`` write where you tell them).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from smacish import _runlog
 from smacish._io import space_from_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.trajectory import Trajectory
-from smacish.trial import TrialInfo, key_from_json
+from smacish.trial import StatusType, TrialInfo, key_from_json
 
 
 @dataclass
@@ -50,9 +52,13 @@ class RunView:
                 info = _runlog.trial_from_json(space, event["trial"])
                 asked[info.key] = info
             elif event["e"] == "tell":
-                info = asked.pop(key_from_json(event["trial"]), None)
+                key = key_from_json(event["trial"])
+                info = asked.get(key)
                 if info is not None:
-                    rh.add(info, _runlog.value_from_json(event["value"]))
+                    value = _runlog.value_from_json(event["value"])
+                    rh.add(info, value)
+                    if value.status is not StatusType.ABORTED:  # an aborted trial runs again
+                        del asked[key]
             elif event["e"] == "warm":
                 rh.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
         path = out / _runlog.TRAJECTORY
@@ -69,8 +75,10 @@ def _status(view: RunView) -> str:
         f"max_budget={spec['settings']['max_budget']}, eta={spec['settings']['eta']}), "
         f"selector {view.settings['selector'] or view.settings['selector_class']}, seed {view.settings['seed']}",
         f"trials:      {len(rh)} finished, {len(view.pending)} pending; budget spent {rh.budget_spent:g}",
+        f"by status:   {_counts(view)}",
         f"run time:    {view.last_event:.1f} s; last event {age:.0f} s ago",
     ]
+    lines += _first_errors(rh)
     inc = rh.incumbent_entry(view.intensifier.incumbent_selection, view.intensifier.max_budget)
     if inc is None:
         lines.append("incumbent:   none yet")
@@ -83,6 +91,34 @@ def _status(view: RunView) -> str:
     if len(view.pending) > 20:
         lines.append(f"             ... and {len(view.pending) - 20} more")
     return "\n".join(lines)
+
+
+def _counts(view: RunView) -> str:
+    counts = Counter(value.status.value for _, value in view.runhistory.items())
+    aborted = len(view.runhistory.aborted())
+    if aborted:
+        counts[f"{StatusType.ABORTED.value} (to run again)"] = aborted
+    return ", ".join(f"{n} {status}" for status, n in counts.most_common()) or "none finished yet"
+
+
+def _first_errors(rh: RunHistory) -> List[str]:
+    """The first trial of each distinct error, with the end of its traceback."""
+    seen: Dict[str, tuple] = {}
+    count: Counter = Counter()
+    for info, value in rh.items():
+        if value.status in (StatusType.SUCCESS, StatusType.TIMEOUT):
+            continue
+        extra = value.additional_info
+        text = str(extra.get("traceback") or extra.get("error") or value.status.value).rstrip()
+        summary = f"{value.status.value}: {text.splitlines()[-1]}"
+        count[summary] += 1
+        seen.setdefault(summary, (info, text.splitlines()[-6:-1]))
+    lines = []
+    for summary, (info, tail) in seen.items():
+        lines.append(f"error:       {summary} ({count[summary]} trial(s); first config_id={info.config_id} "
+                     f"budget={info.budget})")
+        lines += [f"               {line}" for line in tail]
+    return lines
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -104,7 +140,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"smacish {args.command}: {err}", file=sys.stderr)
         return 2
     if args.command == "status":
-        print(_status(view))
+        try:
+            print(_status(view), flush=True)
+        except BrokenPipeError:  # `smacish status DIR | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     elif args.command == "plot":
         from smacish.plotting import save_all
 

@@ -20,6 +20,8 @@ from smacish import _runlog, _snapshot
 from smacish._io import PathLike, atomic_write_text, config_from_json, config_key, dumps, space_from_json, space_to_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
+from smacish._failures import Catch, FailureWatch
+from smacish.runners._execute import check_target, parse_result
 from smacish.selection import ConfigSelector, RandomForestSelector, RandomSelector
 from smacish.selection.kde import KDESelector
 from smacish.trajectory import Trajectory
@@ -181,9 +183,11 @@ class Optimizer:
         """The next trial to run. Never blocks: raises :class:`WaitForResults` when nothing can
         run until pending trials are told (every one of ``n_workers`` instances waits).
 
-        After :meth:`load`, trials that were pending when the run stopped come first."""
+        Trials told ABORTED (and, after :meth:`load`, trials that were pending when the run
+        stopped) come first, with the same configuration, budget and ``config_id``."""
         if self._reissue:
             info = self._reissue.popleft()
+            self.runhistory.add_running(info)
             if self._log is not None:
                 self._log.reissue(info, self._now())
             return info
@@ -199,19 +203,36 @@ class Optimizer:
             self._log.ask(info, n_workers, self._now(), self._proposals.recorded)
         return info
 
-    def tell(self, info: TrialInfo, value: Union[TrialValue, float]) -> None:
-        """Report the result of an asked trial: a :class:`TrialValue` or a bare cost."""
+    def tell(self, info: TrialInfo, value: Union[TrialValue, float, Dict[str, Any]]) -> None:
+        """Report the result of an asked trial: a :class:`TrialValue`, a bare cost, or a dict with
+        ``"cost"`` (and other keys as ``additional_info``), as a target may return.
+
+        A trial told ABORTED (the optimiser stopped it, not its configuration) is no result: it
+        stays pending and the next :meth:`ask` hands it out again."""
         asked = self._pending.get(info.key) if isinstance(info, TrialInfo) else None
         if asked is None or config_key(asked.config) != config_key(info.config):
             if isinstance(info, TrialInfo) and info in self.runhistory:
                 raise ValueError(f"trial {info.key} was told already; each trial is told once")
             raise ValueError(f"trial {getattr(info, 'key', info)!r} was never asked; tell only trials from ask()")
         if not isinstance(value, TrialValue):
-            value = TrialValue(cost=value)
+            cost, extra = parse_result(value, source=f"tell({info.key}, ...) got")
+            value = TrialValue(cost=cost, additional_info=extra)
+        if value.status is StatusType.ABORTED and asked in self._reissue:
+            raise ValueError(f"trial {info.key} was aborted already; the next ask() hands it out again")
         if value.status is StatusType.RUNNING:
             raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
+        problem = _json_problem(value.additional_info)
+        if problem is not None:  # refused before anything changes, with or without output_dir
+            raise TypeError(f"trial {info.key}: additional_info[{problem[0]!r}] is {problem[1]}, which "
+                            "a run cannot store; keep additional_info to numbers, strings, lists and dicts")
         if self._log is not None:  # a value the log cannot hold is refused before anything changes
             line = self._log.tell_line(asked, value, self._now())
+        if value.status is StatusType.ABORTED:
+            self.runhistory.add(asked, value)  # in runhistory.aborted() until it runs again
+            self._reissue.append(asked)
+            if self._log is not None:
+                self._log.tell(line)
+            return
         if asked in self._reissue:  # told without being asked again after a resume
             self._reissue.remove(asked)
         self.runhistory.add(asked, value)
@@ -493,6 +514,11 @@ class Optimizer:
                     if key not in self._pending:
                         raise ValueError(f"{path}, line {number}: tells {key}, which was not pending")
                     self.tell(self._pending[key], _runlog.value_from_json(event["value"]))
+                elif kind == "reissue":  # an aborted trial asked again (or a resumed one: no-op)
+                    info = self._pending[key_from_json(event["trial"])]
+                    if info in self._reissue:
+                        self._reissue.remove(info)
+                        self.runhistory.add_running(info)
                 elif kind == "warm":
                     self._add_warm(_runlog.trial_from_json(self.configspace, event["trial"]),
                                    _runlog.value_from_json(event["value"]))
@@ -521,17 +547,37 @@ class Optimizer:
         memory_limit: Optional[float] = None,
         max_retries: int = 1,
         show_progress: bool = False,
+        budget_arg: Optional[str] = None,
+        catch: Catch = None,
     ) -> Optional[Configuration]:
         """Run trials until the run has ``n_trials`` trials, ``walltime_limit`` seconds of this
         call have passed, or the run has spent ``budget_limit`` (sum of budgets), whichever
-        comes first, and return the incumbent.
+        comes first, and return the incumbent. ``n_trials`` and ``budget_limit`` count the whole
+        run (a second call with the same ``n_trials`` runs nothing: pass a larger one).
 
         ``target(config, budget=..., seed=..., instance=...)`` gets the keyword arguments its
-        signature accepts and returns a cost or a dict with ``"cost"`` (or ``"loss"``). With a
-        ``client`` (any ``distributed.Client``) or ``n_workers > 1`` the trials run on Dask;
+        signature accepts and returns a cost or a dict with ``"cost"`` (or ``"loss"``); name
+        the budget's parameter with ``budget_arg`` when it is not ``budget``. The signature is
+        checked before the first trial. With a ``client`` (any ``distributed.Client``) or
+        ``n_workers > 1`` (by default the Optimizer's ``n_workers``) the trials run on Dask;
         otherwise in this process. ``memory_limit`` is in MB per trial; a trial whose process
         dies is retried up to ``max_retries`` times. ``show_progress`` shows a tqdm bar
         (terminal or notebook) with the incumbent's cost and the busy workers.
+
+        Failed trials are logged at WARNING (each distinct error once, with its traceback's last
+        lines). ``catch`` decides when a failure stops the run with :class:`TargetFailedError`:
+        ``None`` (default) when the first 3 trials all crash, ``()`` at any crash, a tuple of
+        exception classes at a crash of any other class, ``(Exception,)`` never. Ctrl-C stops
+        at once; the trials it interrupted are ABORTED and run first by the next call.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> import smacish
+        >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}),
+        ...                         smacish.SuccessiveHalving(min_budget=1, max_budget=9))
+        >>> best = opt.optimize(lambda config, epochs: config["x"] / epochs, n_trials=13,
+        ...                     budget_arg="epochs")
+        >>> len(opt.runhistory)
+        13
         """
         from smacish.runners import Limits, run_dask, run_serial
 
@@ -540,27 +586,58 @@ class Optimizer:
             raise ValueError(f"max_retries is {max_retries!r}, but must be an int >= 0")
         if memory_limit is not None and not (isinstance(memory_limit, (int, float)) and memory_limit > 0):
             raise ValueError(f"memory_limit is {memory_limit!r}, but must be None or a number of MB > 0")
-        if not callable(target):
-            raise TypeError(f"target must be callable, got {type(target).__name__}")
+        if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
+            raise ValueError(f"n_workers is {n_workers!r}, but must be None or an int >= 1")
+        n_workers = self.n_workers if n_workers is None else n_workers
+        target = check_target(target, budget_arg, self._varied_arguments())
+        watch = FailureWatch(catch)
+        self._warn_if_done(limits)
         progress = None
         if show_progress:
             from smacish._progress import ProgressBar
 
             progress = ProgressBar(self, limits)
             self.callbacks.append(progress.update)
+        self.callbacks.insert(0, watch)
         try:
-            if client is not None or (n_workers or 1) > 1:
+            if client is not None or n_workers > 1:
                 run_dask(self, target, limits, client=client, n_workers=n_workers,
                          memory_limit=memory_limit, max_retries=max_retries)
             else:
                 run_serial(self, target, limits, memory_limit=memory_limit, max_retries=max_retries)
+        except KeyboardInterrupt:
+            aborted = len(self._reissue)
+            logger.warning("interrupted: %d trial(s) recorded ABORTED; the next ask() or optimize() runs "
+                           "them first", aborted)
+            raise
         finally:
+            self.callbacks.remove(watch)
             if progress is not None:
                 self.callbacks.remove(progress.update)
                 progress.close()
             if self.output_dir is not None:
                 self.save()
+        watch.summary()
         return self.incumbent
+
+    def _varied_arguments(self) -> List[str]:
+        """The target's arguments that take more than one value in this run."""
+        sched = self.intensifier
+        if sched.instances is not None:
+            varied = ["instance"] if len(sched.instances) > 1 else []
+            return varied + (["seed"] if sched.n_seeds > 1 else [])
+        return ["budget"] if sched.min_budget < sched.max_budget else []
+
+    def _warn_if_done(self, limits: Any) -> None:
+        done = []
+        if limits.n_trials is not None and self.n_asked >= limits.n_trials:
+            done.append(f"n_trials={limits.n_trials} (it has {self.n_asked} trials)")
+        if limits.budget_limit is not None and self.budget_spent >= limits.budget_limit:
+            done.append(f"budget_limit={limits.budget_limit:g} (it has spent {self.budget_spent:g})")
+        if done and not self._reissue:
+            warnings.warn(f"optimize() runs nothing: the run has reached {' and '.join(done)}; these "
+                          "limits count the whole run, not this call, so pass larger ones to go on",
+                          UserWarning, stacklevel=3)
 
     def _repr_html_(self) -> str:
         inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)
@@ -597,6 +674,21 @@ def _carry_over(config: Configuration, space: ConfigurationSpace, same: bool) ->
         return active
     except Exception:  # noqa: BLE001 - ConfigSpace raises several kinds for illegal values
         return None
+
+
+def _json_problem(info: Dict[str, Any]) -> Optional[Tuple[str, str]]:
+    """The first key of ``info`` whose value JSON cannot hold, and what that value is."""
+    try:
+        dumps(info)
+        return None
+    except (TypeError, ValueError):
+        pass
+    for key, value in info.items():
+        try:
+            dumps({str(key): value})
+        except (TypeError, ValueError):
+            return str(key), f"of type {type(value).__name__}"
+    return "?", "keyed by a non-string"
 
 
 def _json_round(value: Any) -> Any:

@@ -21,6 +21,7 @@ import numpy as np
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.trajectory import Trajectory
+from smacish.trial import StatusType
 
 X_AXES = {"walltime": "wall time (s)", "n_trials": "finished trials", "budget_spent": "budget spent"}
 
@@ -48,6 +49,11 @@ def _axes(ax: Any, figsize: tuple = (7, 4)) -> tuple:
         return ax.figure, ax
     fig, ax = _plt().subplots(figsize=figsize)
     return fig, ax
+
+
+def _say_empty(ax: Any, message: str) -> None:
+    """A message in the middle of axes that have nothing to draw (rather than empty axes)."""
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="0.4")
 
 
 def _trajectory_of(run: Any) -> Trajectory:
@@ -92,6 +98,8 @@ def plot_trajectory(
             q1, q3 = np.nanpercentile(curves, 25, axis=0), np.nanpercentile(curves, 75, axis=0)
         (line,) = ax.plot(grid, median, label=f"{label} (median of {len(trajectories)})")
         ax.fill_between(grid, q1, q3, alpha=0.25, color=line.get_color())
+    if not ax.lines:
+        _say_empty(ax, "no successful trial yet")
     ax.set_xlabel(X_AXES[x])
     ax.set_ylabel("incumbent cost")
     if log_y:
@@ -115,9 +123,9 @@ def plot_learning_curves(runhistory: RunHistory, ax: Any = None, max_configs: Op
     stages it reached); the ``max_configs`` that reached the highest budgets are drawn."""
     fig, ax = _axes(ax)
     curves: dict = {}
-    for info, _ in runhistory.items():
+    for info, value in runhistory.items():
         cid = runhistory.config_id(info.config)
-        if info.budget is not None:
+        if info.budget is not None and value.status is StatusType.SUCCESS:
             curves.setdefault(cid, set()).add(info.budget)
     ranked = sorted(curves, key=lambda c: (-len(curves[c]), c))
     if max_configs is not None:
@@ -127,7 +135,10 @@ def plot_learning_curves(runhistory: RunHistory, ax: Any = None, max_configs: Op
         budgets = sorted(curves[cid])
         costs = [runhistory.get_cost(config, b) for b in budgets]
         ax.plot(budgets, costs, marker="o", markersize=3, linewidth=1, alpha=0.8)
-    ax.set_xscale("log")
+    if ranked:
+        ax.set_xscale("log")
+    else:
+        _say_empty(ax, "no successful trial yet")
     ax.set_xlabel("budget")
     ax.set_ylabel("cost")
     ax.set_title(f"Learning curves ({len(ranked)} configurations)")
@@ -153,6 +164,8 @@ def plot_worker_timeline(runhistory: RunHistory, ax: Any = None) -> Any:
         cmap = _plt().get_cmap("viridis")
         for (row, start, end, _), shade in zip(spans, norm):
             ax.barh(row, end - start, left=start - t0, height=0.8, color=cmap(shade), edgecolor="none")
+    else:
+        _say_empty(ax, "no finished trial yet")
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([str(w).replace("tcp://", "") for w in rows])
     ax.set_xlabel("wall time (s)")

@@ -95,6 +95,7 @@ class RunHistory:
         self._config_ids: Dict[bytes, int] = {}
         self._trials: Dict[TrialKey, Tuple[TrialInfo, TrialValue]] = {}
         self._running: Dict[TrialKey, TrialInfo] = {}
+        self._aborted: Dict[TrialKey, Tuple[TrialInfo, TrialValue]] = {}  # until run again
         self._aggregates: Dict[Tuple[int, Optional[float]], _Aggregate] = {}
         self._max_budget_of: Dict[int, float] = {}
         self._budgets_of: Dict[int, set] = {}
@@ -138,14 +139,23 @@ class RunHistory:
         key = self._key(info, create=True)
         if key in self._trials:
             raise ValueError(f"trial {self._describe(info)} is already finished; cannot run it again")
+        self._aborted.pop(key, None)
         self._running[key] = info
 
     def running(self) -> List[TrialInfo]:
         """Trials marked running and not yet finished."""
         return list(self._running.values())
 
+    def aborted(self) -> List[Tuple[TrialInfo, TrialValue]]:
+        """Trials stopped by the optimiser (walltime, Ctrl-C) and not yet run again: they are no
+        result of their configuration, so they are not in :meth:`items`, spend no budget and
+        count for no incumbent."""
+        return list(self._aborted.values())
+
     def add(self, info: TrialInfo, value: TrialValue) -> None:
-        """Record a finished trial. Raises ``ValueError`` if it was already recorded."""
+        """Record a finished trial. Raises ``ValueError`` if it was already recorded.
+
+        An ABORTED value goes to :meth:`aborted` only (the trial may run again)."""
         if not isinstance(info, TrialInfo):
             raise TypeError(f"info must be a TrialInfo, got {type(info).__name__}")
         if not isinstance(value, TrialValue):
@@ -161,6 +171,10 @@ class RunHistory:
                 "(config, instance, seed, budget) is recorded once"
             )
         self._running.pop(key, None)
+        if value.status is StatusType.ABORTED:
+            self._aborted[key] = (info, value)
+            return
+        self._aborted.pop(key, None)
         self._trials[key] = (info, value)
         self._budget_spent += 1.0 if info.budget is None else info.budget
         self._aggregate(key[0], info.budget, self.effective_cost(value))
@@ -344,7 +358,7 @@ class RunHistory:
     def __repr__(self) -> str:
         return (
             f"RunHistory({len(self)} trials, {len(self._configs)} configurations, "
-            f"{len(self._running)} running)"
+            f"{len(self._running)} running" + (f", {len(self._aborted)} aborted)" if self._aborted else ")")
         )
 
     # ------------------------------------------------------------------ persistence
@@ -359,6 +373,7 @@ class RunHistory:
                         else [config_to_json(c) for c in self._configs]),
             "trials": [_trial_to_json(k[0], i, v) for k, (i, v) in self._trials.items()],
             "running": [_trial_to_json(k[0], i, None) for k, i in self._running.items()],
+            "aborted": [_trial_to_json(k[0], i, v) for k, (i, v) in self._aborted.items()],
         }
 
     def save(self, path: PathLike) -> None:
@@ -390,6 +405,8 @@ class RunHistory:
                 rh.add(info, value)
             for row in data.get("running", []):
                 rh.add_running(_trial_from_json(row, configs)[0])
+            for row in data.get("aborted", []):
+                rh.add(*_trial_from_json(row, configs))
         except (KeyError, IndexError, TypeError, AttributeError) as err:
             raise ValueError(f"{source} is a damaged smacish RunHistory: {type(err).__name__} {err}") from None
         return rh

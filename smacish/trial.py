@@ -39,8 +39,11 @@ class WaitForResults(RuntimeError):
     def __init__(self, n_pending: int):
         self.n_pending = n_pending
         if n_pending:
-            message = (f"nothing can run until a result arrives: {n_pending} trial(s) pending. "
-                       "Tell a result, or ask with a larger n_workers.")
+            message = (f"nothing can run until a result arrives: {n_pending} trial(s) pending "
+                       "(opt.pending). Tell their results, or ask with a larger n_workers. A trial "
+                       "that will never be told (its worker was interrupted) is put back with "
+                       "opt.tell(info, TrialValue(cost=math.inf, status=StatusType.ABORTED)): the "
+                       "next ask hands it out again.")
         else:
             message = ("nothing is left to run: a full cycle of brackets found every configuration "
                        "already evaluated on its budgets (the search space is used up)")

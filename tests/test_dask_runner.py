@@ -61,9 +61,11 @@ def count_asks(opt: smacish.Optimizer) -> list:
 
 
 def assert_nothing_lost(opt: smacish.Optimizer, asked: list) -> None:
-    assert not opt.pending
-    assert len(opt.runhistory) == len(asked)
-    assert {info.key for info, _ in opt.runhistory.items()} == {info.key for info in asked}
+    """Every asked trial is finished, or aborted and pending until it is asked again."""
+    aborted = {info.key for info, _ in opt.runhistory.aborted()}
+    assert {info.key for info in opt.pending} == aborted
+    assert len(opt.runhistory) + len(aborted) == len(asked)
+    assert {info.key for info, _ in opt.runhistory.items()} | aborted == {info.key for info in asked}
 
 
 def space_x(seed: int = 0) -> ConfigurationSpace:
@@ -237,9 +239,13 @@ def test_walltime_limit_aborts_what_runs_and_frees_the_workers(dask_client):
 
     assert len(asked) == 2  # one trial per worker, none of which can finish
     assert_nothing_lost(opt, asked)
-    for _, value in opt.runhistory.items():
+    assert len(opt.runhistory) == 0 and opt.budget_spent == 0  # aborting is no result
+    for _, value in opt.runhistory.aborted():
         assert value.status is StatusType.ABORTED
         assert "cancelled" in value.additional_info["error"]
+    # the next ask hands the aborted trials out again, before anything new
+    keys = {info.key for info in asked}
+    assert {opt.ask().key for _ in range(len(keys))} == keys
     # the trials' processes were killed with their tasks: both workers take new work
     for worker in dask_client.scheduler_info()["workers"]:
         assert dask_client.submit(noop, workers=[worker], pure=False).result(timeout=120)
@@ -347,7 +353,9 @@ def test_the_embedded_cluster_is_shut_down_when_the_run_fails(embedded_clusters,
 
     (cluster,) = embedded_clusters
     _assert_shut_down(cluster)
-    assert not opt.pending  # what was in flight is recorded as ABORTED
+    # what was in flight is recorded ABORTED and handed out again by the next ask
+    assert [i.key for i in opt.pending] == [i.key for i, _ in opt.runhistory.aborted()]
+    assert {opt.ask().key for _ in opt.runhistory.aborted()} == {i.key for i in opt.pending}
 
 
 def test_a_failing_run_leaves_the_users_client_open(dask_client):

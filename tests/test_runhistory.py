@@ -222,7 +222,7 @@ def test_crash_cost_is_configurable():
     assert rh.get_cost(cfg(1)) == pytest.approx(5.1)
 
 
-@pytest.mark.parametrize("status", [StatusType.MEMORYOUT, StatusType.ABORTED])
+@pytest.mark.parametrize("status", [StatusType.MEMORYOUT])
 def test_other_failures_count_as_crash_cost(status):
     rh = RunHistory(SPACE, crash_cost=7.0)
     tell(rh, cfg(1), math.inf, budget=1.0, status=status)

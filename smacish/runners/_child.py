@@ -34,7 +34,7 @@ import signal
 import sys
 import traceback
 
-from smacish.runners._execute import call_target
+from smacish.runners._execute import call_target, error_info
 from smacish.trial import StatusType, TrialValue
 
 _CRASH_EXIT = 70  # the child could not even report a result
@@ -53,11 +53,8 @@ def main(payload: str, result: str) -> None:
         with open(result + ".started", "wb"):  # the cutoff counts from here, not from the fork
             pass
         value = call_target(target, info)
-    except Exception:  # noqa: BLE001 - the target could not even be loaded here
-        value = TrialValue(
-            cost=math.inf, status=StatusType.CRASHED,
-            additional_info={"traceback": traceback.format_exc()},
-        )
+    except Exception as exc:  # noqa: BLE001 - the target could not even be loaded here
+        value = TrialValue(cost=math.inf, status=StatusType.CRASHED, additional_info=error_info(exc))
     tmp = result + ".part"
     with open(tmp, "wb") as fh:
         pickle.dump(value, fh)

@@ -16,24 +16,55 @@ import tempfile
 import threading
 import time
 import traceback
+import warnings
 import weakref
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
 
 from smacish.trial import StatusType, TrialInfo, TrialValue
 
 TARGET_ARGUMENTS = ("budget", "seed", "instance")
 
 
+class BoundTarget:
+    """The user's target with the names its parameters go by, e.g. ``{"budget": "epochs"}``.
+
+    Made by :func:`check_target` when ``budget_arg`` names the budget's parameter; picklable
+    (when the target is), so Dask ships it like the target itself.
+    """
+
+    def __init__(self, fn: Callable[..., Any], names: Dict[str, str]):
+        self.fn = fn
+        self.names = dict(names)  # our argument name -> the target's parameter name
+
+    def __call__(self, config: Any, **kwargs: Any) -> Any:
+        return self.fn(config, **{self.names[k]: v for k, v in kwargs.items() if k in self.names})
+
+    def __repr__(self) -> str:
+        return f"BoundTarget({_name(self.fn)}, {self.names})"
+
+
+def _name(target: Callable) -> str:
+    return getattr(target, "__qualname__", None) or type(target).__name__
+
+
+def _parameters(target: Callable) -> Optional[list]:
+    try:
+        return list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        return None
+
+
 @lru_cache(maxsize=64)
 def _accepted(target: Callable) -> FrozenSet[str]:
-    try:
-        params = inspect.signature(target).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature
+    if isinstance(target, BoundTarget):
+        return frozenset(target.names)
+    params = _parameters(target)
+    if params is None:
         return frozenset()
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return frozenset(TARGET_ARGUMENTS)
-    return frozenset(p.name for p in params if p.name in TARGET_ARGUMENTS)
+    return frozenset(p.name for p in params if p.name in TARGET_ARGUMENTS and p.kind is not p.POSITIONAL_ONLY)
 
 
 def target_kwargs(target: Callable, info: TrialInfo) -> Dict[str, Any]:
@@ -45,10 +76,74 @@ def target_kwargs(target: Callable, info: TrialInfo) -> Dict[str, Any]:
     return {name: getattr(info, name) for name in names}
 
 
-def parse_result(result: Any) -> Tuple[float, Dict[str, Any]]:
+def check_target(target: Callable, budget_arg: Optional[str] = None,
+                 needs: Sequence[str] = ()) -> Callable:
+    """``target`` as the runners call it, checked before the first trial.
+
+    The configuration goes to the first parameter; ``budget``, ``seed`` and ``instance`` go by
+    name to the parameters of those names (or to ``**kwargs``), the budget to ``budget_arg``
+    when given. A required parameter that nothing fills is a ``TypeError`` naming the function;
+    a target that cannot receive an argument in ``needs`` (one that varies in this run) gets a
+    warning, since every trial would then run it the same way.
+
+    >>> check_target(lambda config, epochs: 0.0, budget_arg="epochs")
+    BoundTarget(<lambda>, {'budget': 'epochs'})
+    """
+    if not callable(target):
+        raise TypeError(f"target must be callable, got {type(target).__name__}")
+    params = _parameters(target)
+    if params is None:  # nothing to check: call it and see
+        return target
+    name = _name(target)
+    shown = f"{name}{inspect.signature(target)}"
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not positional and not any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise TypeError(f"target {shown} takes no positional parameter for the configuration; "
+                        "define it as def target(config, budget): ...")
+    rest = params[1:] if positional and params[0] is positional[0] else params
+    by_name = {p.name: p for p in rest if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+    if budget_arg is not None:
+        if not isinstance(budget_arg, str) or not (budget_arg in by_name or var_kw):
+            raise TypeError(f"budget_arg is {budget_arg!r}, but target {shown} has no parameter of that name; "
+                            f"choose one of {sorted(by_name)}")
+        names = {"budget": budget_arg}
+        names.update({a: a for a in ("seed", "instance") if a in by_name or var_kw})
+        filled = set(names.values())
+    else:
+        names = None
+        filled = set(TARGET_ARGUMENTS) & (set(by_name) | (set(TARGET_ARGUMENTS) if var_kw else set()))
+    missing = [p.name for p in rest if p.default is p.empty and p.kind in
+               (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in filled]
+    if missing:
+        hint = (f"; if {missing[0]!r} is the budget, pass budget_arg={missing[0]!r}"
+                if budget_arg is None and "budget" not in filled else "")
+        raise TypeError(
+            f"target {shown} has required parameter(s) {missing} that smacish cannot fill: it passes "
+            "the configuration first, then budget=, seed= and instance= by name to parameters of those "
+            f"names{hint}, or give the others default values"
+        )
+    receives = set(names) if names is not None else filled
+    for arg in needs:
+        if arg not in receives:
+            warnings.warn(
+                f"target {shown} takes no {arg!r} parameter, but the {arg} varies in this run: every "
+                f"trial runs it the same way, whatever its {arg}. Add a {arg!r} parameter"
+                + (" (or pass budget_arg= naming the budget's parameter)" if arg == "budget" else ""),
+                UserWarning, stacklevel=3,
+            )
+    return BoundTarget(target, names) if names is not None else target
+
+
+def parse_result(result: Any, source: str = "the target returned") -> Tuple[float, Dict[str, Any]]:
     """A float cost, or a dict with ``cost`` (or HpBandSter's ``loss``) and other keys as info.
 
-    Raises ``ValueError`` for anything else, NaN included.
+    The one rule for what a target returns and what :meth:`Optimizer.tell` takes: a real number
+    (numpy scalars too) or such a dict. Raises ``ValueError`` for anything else (strings, bools,
+    NaN, infinity).
+
+    >>> parse_result({"cost": 0.5, "epochs": 3})
+    (0.5, {'epochs': 3})
     """
     info: Dict[str, Any] = {}
     if isinstance(result, dict):
@@ -58,21 +153,45 @@ def parse_result(result: Any) -> Tuple[float, Dict[str, Any]]:
         elif "loss" in result:
             result = result["loss"]
         else:
-            raise ValueError(f"the target returned a dict without 'cost' or 'loss': keys {sorted(result)}")
-    if isinstance(result, bool):
-        raise ValueError(f"the target returned {result!r}; it must return a number")
+            raise ValueError(f"{source} a dict without 'cost' or 'loss': keys {sorted(result)}")
     try:
+        if isinstance(result, (bool, str, bytes)):  # float("0.5") works, but a string here is a bug
+            raise TypeError(result)
         cost = float(result)
     except (TypeError, ValueError):
         raise ValueError(
-            f"the target returned {type(result).__name__} {result!r}; it must return a number "
+            f"{source} {type(result).__name__} {result!r}; it must return a number "
             "or a dict with 'cost'"
         ) from None
     if math.isnan(cost):
-        raise ValueError("the target returned NaN as its cost")
+        raise ValueError(f"{source} NaN as the cost")
     if not math.isfinite(cost):
-        raise ValueError(f"the target returned {cost} as its cost")
+        raise ValueError(f"{source} {cost} as the cost")
     return cost, info
+
+
+def error_info(exc: BaseException) -> Dict[str, Any]:
+    """What a failed trial's ``additional_info`` holds about its exception: ``error`` (one line),
+    ``traceback`` (the whole of it) and ``exception_types`` (the qualified names of the
+    exception's classes, most derived first, so that ``catch=`` can match them where the
+    exception object itself is gone, e.g. after a Dask worker)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next  # start at the target's own frame, not at the call here
+    return {
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": "".join(traceback.format_exception(type(exc), exc, tb)),
+        "exception_types": [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__],
+    }
+
+
+_last = threading.local()  # the exception of the last failed in-process trial, per thread
+
+
+def last_error(value: TrialValue) -> Optional[BaseException]:
+    """The exception object behind ``value``, if its trial failed in this thread just now."""
+    pair = getattr(_last, "error", None)
+    return pair[1] if pair is not None and pair[0] is value else None
 
 
 def call_target(target: Callable, info: TrialInfo) -> TrialValue:
@@ -80,20 +199,21 @@ def call_target(target: Callable, info: TrialInfo) -> TrialValue:
     kwargs = target_kwargs(target, info)
     start = time.time()
     t0 = time.perf_counter()
+    error: Optional[BaseException] = None
     try:
         cost, extra = parse_result(target(info.config, **kwargs))
-        status, message = StatusType.SUCCESS, None
-    except MemoryError:
-        cost, extra, status = math.inf, {}, StatusType.MEMORYOUT
-        message = traceback.format_exc()
-    except Exception:  # noqa: BLE001 - the target's failure is data, not our error
-        cost, extra, status = math.inf, {}, StatusType.CRASHED
-        message = traceback.format_exc()
+        status = StatusType.SUCCESS
+    except MemoryError as exc:
+        cost, status, error = math.inf, StatusType.MEMORYOUT, exc
+    except Exception as exc:  # noqa: BLE001 - the target's failure is data, not our error
+        cost, status, error = math.inf, StatusType.CRASHED, exc
     elapsed = time.perf_counter() - t0
-    if message is not None:
-        extra = {"traceback": message}
-    return TrialValue(cost=cost, time=elapsed, status=status, starttime=start,
-                      endtime=start + elapsed, additional_info=extra)
+    if error is not None:
+        extra = error_info(error)
+    value = TrialValue(cost=cost, time=elapsed, status=status, starttime=start,
+                       endtime=start + elapsed, additional_info=extra)
+    _last.error = (value, error) if error is not None else None
+    return value
 
 
 def execute_trial(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from smacish.runners._execute import execute_trial
 from smacish.runners._limits import Limits
-from smacish.trial import WaitForResults
+from smacish.trial import StatusType, TrialValue, WaitForResults
 
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.optimizer import Optimizer
@@ -23,8 +25,19 @@ def run_serial(
             info = optimizer.ask(n_workers=len(optimizer.pending) + 1)
         except WaitForResults:
             break  # nothing pending and nothing new to run: a small space is used up
-        for attempt in range(max_retries + 1):
-            value = execute_trial(target, info, memory_limit)
-            if not value.additional_info.get("lost"):
-                break
+        try:
+            for attempt in range(max_retries + 1):
+                value = execute_trial(target, info, memory_limit)
+                if not value.additional_info.get("lost"):
+                    break
+        except KeyboardInterrupt:  # not the configuration's fault: the next ask runs it again
+            optimizer.tell(info, aborted("interrupted (KeyboardInterrupt) before it finished"))
+            raise
         optimizer.tell(info, value)
+
+
+def aborted(reason: str, **known: Any) -> TrialValue:
+    """The value of a trial the optimiser stopped: ABORTED, cost inf, ``reason`` as its error."""
+    now = time.time()
+    return TrialValue(cost=math.inf, status=StatusType.ABORTED, starttime=now, endtime=now,
+                      additional_info={"error": reason, **known})
