@@ -51,11 +51,12 @@ class Incumbent:
 class _Aggregate:
     """Running mean cost of one configuration on one budget (over its instance-seed pairs)."""
 
-    __slots__ = ("total", "n", "stamp")
+    __slots__ = ("total", "n", "n_success", "stamp")
 
     def __init__(self) -> None:
         self.total = 0.0
         self.n = 0
+        self.n_success = 0  # an incumbent needs one: crashes at a finite crash_cost are no result
         self.stamp = 0
 
     @property
@@ -177,7 +178,7 @@ class RunHistory:
         self._aborted.pop(key, None)
         self._trials[key] = (info, value)
         self._budget_spent += 1.0 if info.budget is None else info.budget
-        self._aggregate(key[0], info.budget, self.effective_cost(value))
+        self._aggregate(key[0], info.budget, self.effective_cost(value), value.status is StatusType.SUCCESS)
 
     def effective_cost(self, value: TrialValue) -> float:
         """The cost a trial counts with: its own when it succeeded (or timed out with a
@@ -188,12 +189,13 @@ class RunHistory:
             return value.cost
         return self.crash_cost
 
-    def _aggregate(self, cid: int, budget: Optional[float], cost: float) -> None:
+    def _aggregate(self, cid: int, budget: Optional[float], cost: float, success: bool) -> None:
         agg = self._aggregates.get((cid, budget))
         if agg is None:
             agg = self._aggregates[(cid, budget)] = _Aggregate()
         agg.total += cost
         agg.n += 1
+        agg.n_success += success
         agg.stamp += 1
         if budget is not None:
             if budget > self._max_budget_of.get(cid, -math.inf):
@@ -202,6 +204,8 @@ class RunHistory:
             level = budget
         else:
             level = float(agg.n)  # instance-based: judged on the number of pairs
+        if not agg.n_success:
+            return  # its older heap entries are stale now (stamp), so it is no candidate anywhere
         heap = self._heaps.get(level)
         if heap is None:
             heap = self._heaps[level] = []
@@ -271,8 +275,9 @@ class RunHistory:
         - ``highest_budget``: best on ``max_budget`` only; None until one exists there;
         - ``any_budget``: best cost on any budget.
 
-        Ties go to the configuration seen first. Configurations whose cost is infinite (all
-        crashed, with the default ``crash_cost``) are never the incumbent.
+        Ties go to the configuration seen first. A configuration is a candidate on a budget only
+        once a trial of it there succeeded, and only with a finite mean cost: one that only
+        crashed (or timed out) is never the incumbent, whatever ``crash_cost``.
         """
         if selection not in INCUMBENT_SELECTIONS:
             raise ValueError(
@@ -337,8 +342,12 @@ class RunHistory:
         return (cid, info.instance, info.seed, info.budget)
 
     def _check_space(self, config: Configuration) -> None:
+        if not isinstance(config, Configuration):
+            raise TypeError(f"a trial's config must be a ConfigSpace Configuration, got {type(config).__name__}")
+        if self.configspace is None:  # built without a space: the first configuration's is the space
+            self.configspace = config.config_space
         space = self.configspace
-        if space is None or config.config_space is space or any(config.config_space is s for s in self._same_spaces):
+        if config.config_space is space or any(config.config_space is s for s in self._same_spaces):
             return
         if config.config_space != space:
             raise ValueError(

@@ -155,3 +155,34 @@ def test_a_stage_short_of_configurations_is_filled_as_hpbandster_does(tmp_path):
     assert len(failed) == 20 + 1 + 6 + 4 + 3  # per iteration: 20 + (0, 1, 7), 6, 4, 3
     assert all("this configuration crashes" in r.error_logs for r in failed)
     assert res.get_runs_by_id((0, 1, 8))[-1].budget == 81.0
+
+
+class ConfigRecordingWorker(Worker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first_seen = {}
+
+    def compute(self, config_id, config, budget, working_directory):
+        self.first_seen.setdefault(tuple(config_id), dict(config))
+        return {"loss": (config["x"] - 0.3) ** 2 / budget, "info": {}}  # losses depend on the config
+
+
+def test_random_configurations_come_from_the_spaces_own_sampler_as_in_hpbandster(tmp_path):
+    """HpBandSter's random sampling is ``configspace.sample_configuration()``: a seeded space gives
+    the same configurations, in the order their config_ids are created."""
+    NS = hpns.NameServer(run_id="sampling", host="127.0.0.1", port=0)
+    host, port = NS.start()
+    try:
+        w = ConfigRecordingWorker(run_id="sampling", nameserver=host, nameserver_port=port)
+        w.run(background=True)
+        hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=5), run_id="sampling",
+                       nameserver=host, nameserver_port=port, min_budget=1, max_budget=9, eta=3,
+                       working_directory=str(tmp_path))
+        hb.run(n_iterations=3)
+        hb.shutdown(shutdown_workers=True)
+    finally:
+        NS.shutdown()
+    twin = CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=5)
+    in_order = [w.first_seen[k] for k in sorted(w.first_seen)]
+    assert len(in_order) == 9 + 3 + 3  # HpBandSter's brackets for 1..9, eta 3
+    assert in_order == [dict(twin.sample_configuration()) for _ in in_order]

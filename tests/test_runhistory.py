@@ -433,18 +433,19 @@ class ReferenceHistory:
     def add(self, config_index, budget, cost, status):
         cid = self.ids.setdefault(config_index, len(self.ids) + 1)
         counts = status is SUCCESS or (status is TIMEOUT and math.isfinite(cost))
-        self.trials.append((cid, budget, cost if counts else self.crash_cost))
+        self.trials.append((cid, budget, cost if counts else self.crash_cost, status is SUCCESS))
 
     def candidates(self):
-        """(level, mean cost, config id) of every (config, budget) with a finite mean."""
+        """(level, mean cost, config id) of every (config, budget) with a finite mean and at
+        least one successful trial."""
         groups = defaultdict(list)
-        for cid, budget, cost in self.trials:
-            groups[(cid, budget)].append(cost)
+        for cid, budget, cost, success in self.trials:
+            groups[(cid, budget)].append((cost, success))
         out = []
-        for (cid, budget), costs in groups.items():
-            mean = sum(costs) / len(costs)
-            level = budget if budget is not None else float(len(costs))
-            if math.isfinite(mean):
+        for (cid, budget), trials in groups.items():
+            mean = sum(c for c, _ in trials) / len(trials)
+            level = budget if budget is not None else float(len(trials))
+            if math.isfinite(mean) and any(ok for _, ok in trials):
                 out.append((level, mean, cid))
         return out
 
@@ -928,3 +929,43 @@ def test_configurations_are_saved_with_the_values_configspace_gives():
     expected = [smacish._io.config_to_json(c) for c in configs]
     assert json.dumps(saved) == json.dumps(expected)  # same values, same types, same key order
     assert any("b" not in c["values"] for c in saved) and any("b" in c["values"] for c in saved)
+
+
+@pytest.mark.parametrize("status", [CRASHED, TIMEOUT])
+def test_a_configuration_that_never_succeeded_is_never_the_incumbent_even_at_a_finite_crash_cost(status):
+    rh = RunHistory(SPACE, crash_cost=1e6)
+    tell(rh, cfg(1), 0.5, budget=1.0)
+    tell(rh, cfg(2), 0.2, budget=3.0)
+    tell(rh, cfg(2), 7.0, budget=9.0, status=status)  # its only budget-9 trial failed
+    for selection in ("highest_executed_budget", "any_budget"):
+        entry = rh.incumbent_entry(selection, max_budget=9.0)
+        assert (entry.config, entry.budget, entry.cost) == (cfg(2), 3.0, 0.2), selection
+    assert rh.incumbent_entry("highest_budget", max_budget=9.0) is None
+
+
+def test_the_crashed_budget_9_trial_of_successive_halving_is_not_the_incumbent():
+    from smacish import Optimizer, SuccessiveHalving
+
+    opt = Optimizer(SPACE, SuccessiveHalving(min_budget=1, max_budget=9, eta=3), seed=0, crash_cost=1e6)
+
+    def target(config, budget):
+        if budget == 9:
+            raise RuntimeError("out of memory on the full budget")
+        return config["x"] / budget
+
+    opt.optimize(target, n_trials=13, catch=(RuntimeError,))
+    entry = opt.runhistory.incumbent_entry("highest_executed_budget")
+    assert entry.budget == 3.0 and entry.cost < 1e6
+    assert all(e.cost < 1e6 for e in opt.trajectory)
+
+
+def test_a_runhistory_without_a_space_adopts_the_first_configurations_space():
+    rh = RunHistory()
+    tell(rh, cfg(1), 0.5, budget=1.0)
+    assert rh.configspace is cfg(1).config_space
+    other = ConfigurationSpace({"y": (0.0, 1.0)}).sample_configuration()
+    with pytest.raises(ValueError, match="different ConfigurationSpace"):
+        tell(rh, other, 0.3, budget=1.0)
+    assert len(rh) == 1
+    pytest.importorskip("pandas")
+    assert "x" in rh.to_dataframe().columns

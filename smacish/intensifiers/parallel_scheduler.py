@@ -7,6 +7,7 @@ the number of workers it has and tells every result to ``process_result``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -76,6 +77,9 @@ class ParallelScheduler:
         run_obj_time: bool = False,
         adaptive_capping_slackfactor: float = 1.2,
     ):
+        if type(self) is ParallelScheduler:
+            raise TypeError("ParallelScheduler is the base class of the intensifiers and has no bracket "
+                            "schedule of its own; use smacish.SuccessiveHalving(...) or smacish.Hyperband(...)")
         errors = []
         instances = list(instances) if instances is not None else None
         if instances is not None:
@@ -134,6 +138,8 @@ class ParallelScheduler:
                 f"adaptive_capping_slackfactor is {adaptive_capping_slackfactor!r}, but must be >= 1"
             )
         errors += self._check_extra(num_initial_challengers)
+        if not errors:
+            errors += _rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
             raise ValueError(f"{type(self).__name__}: " + "; ".join(errors))
 
@@ -319,10 +325,28 @@ class ParallelScheduler:
         return [holders[0][1] for holders in self._inflight.values()]
 
     def __repr__(self) -> str:
+        pairs = f", instances={len(self.instances)}, n_seeds={self.n_seeds}" if self.instances is not None else ""
         return (
             f"{type(self).__name__}(min_budget={self.min_budget:g}, max_budget={self.max_budget:g}, "
-            f"eta={self.eta}, instances={self.n_instances})"
+            f"eta={self.eta}{pairs}; {self.n_instances} SH instance(s))"
         )
+
+
+def _rung_problems(min_budget: float, max_budget: float, eta: float, integer: bool) -> List[str]:
+    """Budget settings that cannot give the rungs they seem to ask for: refused, or warned about."""
+    budgets = stage_budgets(float(min_budget), float(max_budget), eta, integer=integer)
+    if integer and len(set(budgets)) < len(budgets):
+        return [f"with min_budget={min_budget:g}, max_budget={max_budget:g} and eta={eta}, the rungs round to "
+                f"{[int(b) for b in budgets]} instance-seed pairs, repeating one; use a larger eta or more "
+                "instances"]
+    if len(budgets) == 1 and min_budget < max_budget:
+        warnings.warn(
+            f"min_budget={min_budget:g}, max_budget={max_budget:g} with eta={eta} give one budget only "
+            f"({max_budget:g}): two rungs need max_budget / min_budget >= eta. Lower eta (e.g. eta=2) or widen "
+            "the range, or set min_budget=max_budget to say you mean one budget",
+            UserWarning, stacklevel=3,
+        )
+    return []
 
 
 def _is_number(x: object) -> bool:

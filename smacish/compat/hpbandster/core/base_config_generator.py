@@ -25,3 +25,30 @@ class base_config_generator:
         """Called with every finished :class:`~smacish.compat.hpbandster.core.dispatcher.Job`."""
         if job.exception is not None:
             self.logger.warning("job %s failed with exception\n%s", job.id, job.exception)
+
+
+class RandomSampling:
+    """HpBandSter's random sampling: each configuration is the space's own
+    ``sample_configuration()``, so a seeded space (``ConfigurationSpace(seed=...)`` or
+    ``cs.seed(...)``) gives the configurations HpBandSter would, in the same order. Repeats are
+    possible, as in HpBandSter.
+
+    The space's random state is the sampler's state (``get_state`` / ``set_state``), so a
+    resumed run goes on with the configurations it would have drawn.
+    """
+
+    def __init__(self, configspace: Any):
+        self.configspace = configspace
+
+    def propose(self, runhistory: Any, pending: Any) -> Any:
+        return self.configspace.sample_configuration()
+
+    def get_state(self) -> Dict[str, Any]:
+        name, keys, pos, has_gauss, gauss = self.configspace.random.get_state()
+        return {"rng": [name, [int(k) for k in keys], int(pos), int(has_gauss), float(gauss)]}
+
+    def set_state(self, state: Dict[str, Any]) -> None:
+        import numpy as np
+
+        name, keys, pos, has_gauss, gauss = state["rng"]
+        self.configspace.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))

@@ -6,15 +6,9 @@ from typing import Any, Dict
 
 from ConfigSpace import ConfigurationSpace
 
-from smacish.compat.hpbandster.core.master import (
-    Master,
-    _draw_seed,
-    check_arguments,
-    hpbandster_bracket,
-    hpbandster_budgets,
-)
+from smacish.compat.hpbandster.core.base_config_generator import RandomSampling
+from smacish.compat.hpbandster.core.master import Master, check_arguments, hpbandster_bracket, hpbandster_budgets
 from smacish.compat.hpbandster.optimizers.iterations import SuccessiveHalving
-from smacish.selection.random import RandomSelector
 
 
 class HyperBand(Master):
@@ -41,7 +35,7 @@ class HyperBand(Master):
     ):
         check_arguments(type(self).__name__, configspace, eta, min_budget, max_budget)
         if kwargs.get("config_generator") is None:  # BOHB passes its model
-            kwargs["config_generator"] = RandomSelector(configspace, seed=_draw_seed())
+            kwargs["config_generator"] = RandomSampling(configspace)
         super().__init__(configspace=configspace, **kwargs)
         self.eta = eta
         self.min_budget = min_budget

@@ -6,9 +6,9 @@ from typing import Any, Dict
 
 from ConfigSpace import ConfigurationSpace
 
-from smacish.compat.hpbandster.core.master import Master, _draw_seed, check_arguments, hpbandster_budgets
+from smacish.compat.hpbandster.core.master import Master, check_arguments, hpbandster_budgets
 from smacish.compat.hpbandster.optimizers.iterations import SuccessiveHalving
-from smacish.selection.random import RandomSelector
+from smacish.compat.hpbandster.core.base_config_generator import RandomSampling
 
 
 class RandomSearch(Master):
@@ -33,7 +33,7 @@ class RandomSearch(Master):
     ):
         check_arguments("RandomSearch", configspace, eta, min_budget, max_budget)
         super().__init__(
-            config_generator=RandomSelector(configspace, seed=_draw_seed()), configspace=configspace, **kwargs
+            config_generator=RandomSampling(configspace), configspace=configspace, **kwargs
         )
         self.eta = eta
         self.min_budget = max_budget
