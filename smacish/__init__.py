@@ -10,6 +10,7 @@
 """
 
 from smacish._failures import TargetFailedError
+from smacish._lock import RunLockedError
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
 from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
@@ -33,6 +34,7 @@ __all__ = [
     "RunHistory",
     "StatusType",
     "SuccessiveHalving",
+    "RunLockedError",
     "TargetFailedError",
     "Trajectory",
     "TrajectoryEntry",

@@ -25,6 +25,8 @@ def atomic_write_text(path: PathLike, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp makes it 0600: give it what open() would
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -36,6 +38,14 @@ def atomic_write_text(path: PathLike, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    """The process's umask. POSIX can only read it by setting it: set and restore at once (a
+    file another thread creates in between gets 022, the usual umask, at worst)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def to_builtin(value: Any) -> Any:

@@ -106,8 +106,10 @@ class RunLog:
     takes a third less time (ext4). :meth:`close` cuts the unused zeros off again; a killed
     run leaves them, and readers stop at the first zero byte (JSON text never holds one)."""
 
-    def __init__(self, directory: Path, durable: bool = True, n_events: int = 0, delta_states: bool = False):
+    def __init__(self, directory: Path, durable: bool = True, n_events: int = 0, delta_states: bool = False,
+                 lock: Any = None):
         self.directory = directory
+        self.lock = lock  # the directory's RunLock, released by close()
         self.durable = durable
         path = run_file(directory, EVENTS)
         self._fh = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o666), "r+b")
@@ -194,6 +196,8 @@ class RunLog:
             if trim:
                 self._fh.truncate(self.offset)
             self._fh.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def data_end(fh: Any) -> int:

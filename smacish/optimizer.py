@@ -9,6 +9,7 @@ import logging
 import math
 import time
 import warnings
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
@@ -21,6 +22,7 @@ from smacish._io import PathLike, atomic_write_text, config_from_json, config_ke
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish._failures import Catch, FailureWatch
+from smacish._lock import RunLock
 from smacish.runners._execute import check_target, parse_result
 from smacish.selection import ConfigSelector, RandomForestSelector, RandomSelector
 from smacish.selection.kde import KDESelector
@@ -147,7 +149,7 @@ class Optimizer:
         intensifier.bind(self.runhistory, self._proposals, int(scheduler_seed))
         self._t0 = time.monotonic()
         self._time_override: Optional[float] = None
-        self.trajectory = Trajectory(clock=self._now)
+        self.trajectory = Trajectory(clock=_clock_of(self))
         self._pending: Dict[tuple, TrialInfo] = {}
         self.callbacks: List[Callable[[TrialInfo, TrialValue], None]] = []  # called after each tell
         self._reissue: Deque[TrialInfo] = deque()
@@ -286,15 +288,16 @@ class Optimizer:
             )
         try:
             out.mkdir(parents=True, exist_ok=True)
+            lock = RunLock(out)
             _runlog.write_settings(out, self._settings(selector))
-            self._open_log(durable)
+            self._open_log(durable, lock=lock)
         except OSError as err:
             raise type(err)(f"output_dir {out} cannot hold a run ({err.strerror or err}); choose another") from None
         self.trajectory.path = out / _runlog.TRAJECTORY
 
-    def _open_log(self, durable: bool, n_events: int = 0) -> None:
+    def _open_log(self, durable: bool, n_events: int = 0, lock: Optional[RunLock] = None) -> None:
         own = isinstance(self.selector, (RandomSelector, RandomForestSelector, KDESelector))
-        self._log = _runlog.RunLog(self.output_dir, durable, n_events, delta_states=own)
+        self._log = _runlog.RunLog(self.output_dir, durable, n_events, delta_states=own, lock=lock)
 
     def _warmstart(self, previous: RunHistory) -> None:
         """Seed this run with an earlier run's trials. From a different space, each configuration
@@ -425,17 +428,30 @@ class Optimizer:
             opt.output_dir = out
             return opt
 
+        if not _runlog.run_file(out, _runlog.EVENTS).exists():  # a partial copy: resuming would start over
+            kept = [name for name in (_runlog.RUNHISTORY, _runlog.STATE, _runlog.TRAJECTORY) if (out / name).exists()]
+            raise FileNotFoundError(
+                f"{out / _runlog.EVENTS} is missing, so the run in {out} cannot be resumed (it would start over"
+                + (f" and overwrite {', '.join(kept)}" if kept else "") + "). Copy the whole directory; to read "
+                f"what is there, use smacish.RunHistory.load({str(out / _runlog.RUNHISTORY)!r})"
+            )
         opt = None
+        lock = None
         try:
+            lock = RunLock(out)  # before reading: no other writer may append meanwhile
             opt, n_events, current = cls._rebuild(out, fresh)
-            opt._open_log(durable, n_events)
+            opt._open_log(durable, n_events, lock=lock)
             opt.trajectory.path = out / _runlog.TRAJECTORY
             atomic_write_text(opt.trajectory.path, "".join(dumps(e.__dict__) + "\n" for e in opt.trajectory))
             if not current:
                 opt.save()
-        except OSError as err:
+        except BaseException as err:
             if opt is not None and opt._log is not None:
-                opt._log.close(trim=False)  # a refused resume changes nothing
+                opt._log.close(trim=False)  # a refused resume changes nothing (and frees the lock)
+            elif lock is not None:
+                lock.release()
+            if not isinstance(err, OSError):
+                raise
             why = ("the directory is not writable" if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
                    else "writing to it failed")
             raise type(err)(
@@ -659,6 +675,18 @@ class Optimizer:
         inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)
         best = f", incumbent cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else ""
         return f"Optimizer({self.intensifier!r}, {len(self.runhistory)} trials{best})"
+
+
+def _clock_of(opt: "Optimizer") -> Callable[[], float]:
+    """``opt._now`` without a reference to ``opt``: an Optimizer dropped by its user is freed at
+    once (no cycle for the garbage collector to find later), and with it its run's lock."""
+    ref = weakref.ref(opt)
+
+    def now() -> float:
+        target = ref()
+        return target._now() if target is not None else math.nan
+
+    return now
 
 
 def _carry_over(config: Configuration, space: ConfigurationSpace, same: bool) -> Optional[Configuration]:

@@ -56,7 +56,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 REPO = Path(__file__).resolve().parents[1]
-RUN_FILES = {"optimizer.json", "events.jsonl", "runhistory.json", "trajectory.jsonl", "state.json"}
+RUN_FILES = {"optimizer.json", "events.jsonl", "runhistory.json", "trajectory.jsonl", "state.json", ".lock"}
 
 
 def space(**extra: Any) -> ConfigurationSpace:
@@ -209,7 +209,7 @@ def assert_same_run(
         assert trajectory_rows(Trajectory.load(directory / "trajectory.jsonl")) == trajectory_rows(ref.trajectory)
     else:
         assert len(ref.trajectory) == 0
-    opt.save()
+    opt.close()  # saves, and frees the directory for the next writer
     assert trial_rows(RunHistory.load(directory / "runhistory.json")) == trial_rows(ref.runhistory)
     again = Optimizer.load(directory, durable=False, **load_kwargs())
     assert trial_rows(again.runhistory) == trial_rows(ref.runhistory)
@@ -705,6 +705,7 @@ def test_a_corrupted_snapshot_does_not_matter_the_log_is_authoritative(tmp_path)
     continue_run(opt, 30)
     assert trial_rows(opt.runhistory) == trial_rows(serial_run(None, 30).runhistory)
     snapshot.unlink()  # a missing snapshot is no problem either
+    opt.close()
     assert len(Optimizer.load(directory).runhistory) == 30
 
 
@@ -735,6 +736,7 @@ def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
     continue_run(opt, 40)
     assert trial_rows(opt.runhistory) == trial_rows(serial_run(None, 40).runhistory)
     assert trajectory_rows(opt.trajectory) == trajectory_rows(serial_run(None, 40).trajectory)
+    opt.close()
     (directory / "state.json").unlink()
     with pytest.raises(ValueError, match=rf"{re.escape(str(log))}, line 4: corrupt event"):
         Optimizer.load(directory)
