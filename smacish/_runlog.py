@@ -262,11 +262,19 @@ def _settings_problems(data: Dict[str, Any]) -> List[str]:
 
 
 def read_events(directory: Path, repair: bool = True, line_numbers: bool = False,
-                start: int = 0, skip_lines: int = 0) -> List[Any]:
+                start: int = 0, skip_lines: int = 0, damaged: Optional[List[int]] = None) -> List[Any]:
     """The events of a run, in order (from byte ``start``, the end of line ``skip_lines``).
-    A truncated last line (a crash mid-write) is dropped with a warning and cut from the file
-    (``repair=False``: left alone, for readers of a run that may still be writing); anything
-    else corrupt is a ValueError. With ``line_numbers``, ``(line number, event)`` pairs."""
+
+    - A truncated last line (a crash mid-write) is dropped with a warning and cut from the file.
+    - Damage with no tell after it (a power cut can lose a page of asks, which are not synced,
+      and keep a later one): the log is cut back to the last intact event before it, with a
+      warning counting what was dropped (the replay asks those again), and the cut-off bytes
+      are kept in ``events.jsonl.damaged``.
+    - Other damage (a tell after it: results would be lost) is a ValueError naming the line.
+
+    ``repair=False`` (readers of a run that may still be writing) changes nothing; with a list
+    as ``damaged``, it skips damaged lines and appends their numbers there instead of raising.
+    With ``line_numbers``, ``(line number, event)`` pairs."""
     path = run_file(directory, EVENTS)
     if not path.exists():
         return []
@@ -279,11 +287,19 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
     lines = data.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline, as every complete write does
     events = []
-    for lineno, line in enumerate(lines, skip_lines + 1):
+    for index, line in enumerate(lines):
+        lineno = skip_lines + 1 + index
         if line.strip():
             event = _parse_event(line)
+            if event is None and damaged is not None:
+                damaged.append(lineno)
+                continue
             if event is None:
-                raise ValueError(f"{path}, line {lineno}: corrupt event; the log cannot be replayed")
+                if repair and not _tells_in(lines[index + 1:] + [tail]):
+                    _cut(path, start + sum(len(x) + 1 for x in lines[:index]), lineno)
+                    return events if line_numbers else [e for _, e in events]
+                raise ValueError(f"{path}, line {lineno}: corrupt event, and results follow it; the log "
+                                 "cannot be replayed (read what it holds with `smacish status DIR`)")
             events.append((lineno, event))
     last = skip_lines + len(lines) + 1
     if tail.strip() and not repair:
@@ -304,6 +320,29 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
                 fh.write(b"\n")
                 events.append((last, event))
     return events if line_numbers else [event for _, event in events]
+
+
+def _tells_in(lines: List[bytes]) -> bool:
+    """True if any of ``lines`` is an intact tell or warm-start event (a result)."""
+    return any((_parse_event(line) or {}).get("e") in ("tell", "warm") for line in lines if line.strip(b"\0 \n"))
+
+
+def _cut(path: Path, offset: int, lineno: int) -> None:
+    """Cut the log back to ``offset`` (the end of line ``lineno - 1``), keeping what is cut."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        rest = fh.read()
+    kept = path.with_name(path.name + ".damaged")
+    with open(kept, "ab") as fh:
+        fh.write(rest)
+        fh.flush()
+        os.fsync(fh.fileno())
+    dropped = len([line for line in rest.rstrip(b"\0").split(b"\n") if line.strip()])
+    with open(path, "r+b") as fh:
+        fh.truncate(offset)
+    warnings.warn(f"{path}, line {lineno}: damaged, with no result after it (as a power cut can leave); "
+                  f"dropped {dropped} line(s) from there on (the asks among them are asked again), kept in "
+                  f"{kept.name}", RuntimeWarning, stacklevel=3)
 
 
 def _parse_event(line: bytes) -> Optional[Dict[str, Any]]:

@@ -33,6 +33,7 @@ class RunView:
     trajectory: Trajectory
     pending: List[TrialInfo]
     last_event: float  # run time (s) of the last logged event
+    damaged: List[int]  # numbers of the log's lines that could not be read (skipped)
 
     @classmethod
     def read(cls, directory: str) -> "RunView":
@@ -46,7 +47,8 @@ class RunView:
         rh = RunHistory(space, crash_cost=settings["crash_cost"])
         asked = {}
         last = 0.0
-        for event in _runlog.read_events(out, repair=False):
+        damaged: List[int] = []
+        for event in _runlog.read_events(out, repair=False, damaged=damaged):
             last = event.get("t", last)
             if event["e"] == "ask":
                 info = _runlog.trial_from_json(space, event["trial"])
@@ -63,7 +65,7 @@ class RunView:
                 rh.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
         path = out / _runlog.TRAJECTORY
         trajectory = Trajectory.load(path) if path.exists() else Trajectory()
-        return cls(out, settings, intensifier, rh, trajectory, list(asked.values()), last)
+        return cls(out, settings, intensifier, rh, trajectory, list(asked.values()), last, damaged)
 
 
 def _status(view: RunView) -> str:
@@ -78,6 +80,10 @@ def _status(view: RunView) -> str:
         f"by status:   {_counts(view)}",
         f"run time:    {view.last_event:.1f} s; last event {age:.0f} s ago",
     ]
+    if view.damaged:
+        shown = ", ".join(map(str, view.damaged[:5])) + (" ..." if len(view.damaged) > 5 else "")
+        lines.append(f"damaged:     {len(view.damaged)} line(s) of {_runlog.EVENTS} cannot be read (line {shown}); "
+                     "shown is what the other lines hold")
     lines += _first_errors(rh)
     inc = rh.incumbent_entry(view.intensifier.incumbent_selection, view.intensifier.max_budget)
     if inc is None:

@@ -596,6 +596,7 @@ class Optimizer:
         13
         """
         from smacish.runners import Limits, run_dask, run_serial
+        from smacish.runners._main_guard import check_main_guard
 
         limits = Limits(n_trials, walltime_limit, budget_limit)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -615,6 +616,8 @@ class Optimizer:
             progress = ProgressBar(self, limits)
             self.callbacks.append(progress.update)
         self.callbacks.insert(0, watch)
+        if client is None and n_workers > 1:
+            check_main_guard(f"optimize() with n_workers={n_workers}")
         try:
             if client is not None or n_workers > 1:
                 run_dask(self, target, limits, client=client, n_workers=n_workers,

@@ -234,6 +234,7 @@ def test_optimizer_selector_kde_by_name_resumes_exactly(tmp_path):
         output_dir=tmp_path / "split",
     )
     split.optimize(target, n_trials=35)
+    split.close()
     resumed = smacish.Optimizer.load(tmp_path / "split")
     resumed.optimize(target, n_trials=70)
 

@@ -266,6 +266,7 @@ def test_a_real_sigint_aborts_the_trial_and_load_reissues_it(tmp_path: Path):
     second = opt.ask()
     assert second.config_id == (0, 0, 1)  # the interrupted trial, not a new one
     opt.tell(second, 0.5)
+    opt.close()
     assert len(smacish.Optimizer.load(directory).runhistory) == 2
 
 
@@ -360,3 +361,37 @@ def test_plots_of_a_run_without_success_say_so_instead_of_empty_axes(tmp_path):
         assert [t.get_text() for t in fig.axes[0].texts] == [message]
     empty = smacish.RunHistory(space())
     assert [t.get_text() for t in plotting.plot_worker_timeline(empty).axes[0].texts] == ["no finished trial yet"]
+
+
+# ---------------------------------------------------------------------- a script without a __main__ guard
+SCRIPT = """
+from ConfigSpace import ConfigurationSpace
+import smacish
+
+def target(config, budget):
+    return config["x"] / budget
+
+opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.Hyperband(min_budget=1, max_budget=9))
+"""
+
+
+def test_a_script_without_a_main_guard_is_told_in_one_sentence(tmp_path):
+    script = tmp_path / "tune.py"
+    script.write_text(SCRIPT + "opt.optimize(target, n_trials=6, n_workers=2)\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: optimize() with n_workers=2 starts Dask worker processes")
+    assert "tune.py again, which would run line 9 again" in last and 'if __name__ == "__main__":' in last
+    assert "nanny" not in proc.stderr.lower() and len(proc.stderr.splitlines()) < 15
+
+
+def test_a_guarded_script_runs_on_dask(tmp_path):
+    script = tmp_path / "tune.py"
+    script.write_text(SCRIPT + "if __name__ == '__main__':\n    opt.optimize(target, n_trials=6, n_workers=2)\n"
+                      "    print(len(opt.runhistory))\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "6"

@@ -110,3 +110,56 @@ def test_run_files_get_the_umasks_permissions(tmp_path):
         os.umask(old)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "run").iterdir()}
     assert modes == {name: 0o644 for name in modes}, modes
+
+
+def asks_pending_then_dropped(directory: Path) -> Optimizer:
+    """A run with three asks after its last tell, dropped as a killed process would be."""
+    opt = new_run(directory, 10)
+    for _ in range(3):
+        opt.ask(n_workers=4)
+    return opt
+
+
+def test_a_hole_with_no_result_after_it_is_recovered_with_a_warning(tmp_path):
+    import json
+    import warnings as w
+
+    directory = tmp_path / "run"
+    opt = asks_pending_then_dropped(directory)
+    pending = [i.key for i in opt.pending]
+    del opt
+    log = directory / "events.jsonl"
+    data = log.read_bytes().rstrip(b"\0")
+    lines = data.splitlines(keepends=True)
+    assert [json.loads(x)["e"] for x in lines[-3:]] == ["ask", "ask", "ask"]
+    hole = b"\0" * (len(lines[-2]) - 1) + b"\n"  # the page of the middle ask was lost, a later one kept
+    log.write_bytes(b"".join(lines[:-2]) + hole + lines[-1])
+    with pytest.warns(RuntimeWarning, match=r"line 22: damaged, with no result after it .* dropped 2 line\(s\)"):
+        resumed = Optimizer.load(directory)
+    assert len(resumed.runhistory) == 10
+    assert [i.key for i in resumed.pending] == pending[:1]
+    assert (directory / "events.jsonl.damaged").read_bytes() == hole + lines[-1]
+    # the dropped asks are asked again: the run goes on as if nothing had happened
+    assert [resumed.ask(n_workers=4).key for _ in range(3)] == pending
+    with w.catch_warnings():
+        w.simplefilter("error")
+        resumed.close()
+        Optimizer.load(directory).close()
+
+
+def test_a_damaged_line_with_results_after_it_is_refused_but_status_shows_the_rest(tmp_path, capsys):
+    from smacish.cli import main
+
+    directory = tmp_path / "run"
+    new_run(directory, 10).close()
+    log = directory / "events.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[4] = b"#" * (len(lines[4]) - 1) + b"\n"
+    log.write_bytes(b"".join(lines))
+    (directory / "state.json").unlink()  # no snapshot to stand in for the damaged part
+    with pytest.raises(ValueError, match=r"line 5: corrupt event, and results follow it.*smacish status"):
+        Optimizer.load(directory)
+    assert main(["status", str(directory)]) == 0
+    out = capsys.readouterr().out
+    assert "damaged:     1 line(s) of events.jsonl cannot be read (line 5)" in out
+    assert "trials:      9 finished" in out or "trials:      10 finished" in out
