@@ -7,13 +7,16 @@ cannot run here, such as a SLURM cluster).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 
@@ -46,6 +49,43 @@ def python_blocks(text: str) -> List[Tuple[int, str]]:
             blocks.append((start + 1, textwrap.dedent(body)))
         i = j + 1
     return blocks
+
+
+OUTPUT_MARK = re.compile(r"^<!-- output(?: of: (?P<command>.+?))? -->$")
+
+
+def expected_outputs(text: str) -> List[Tuple[int, Optional[str], str]]:
+    """``(line number, command, expected text)`` for each fenced block that follows a line
+    ``<!-- output -->`` (the printed output of the ```python block before it; command None) or
+    ``<!-- output of: smacish ... -->`` (what that command prints, run at that point of the
+    page). ``...`` in the expected text matches anything, as doctest's ELLIPSIS."""
+    lines = text.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        match = OUTPUT_MARK.match(line.strip())
+        if not match:
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        assert j < len(lines) and _FENCE.match(lines[j]), f"line {i + 1}: an output mark needs a fenced block after it"
+        k = j + 1
+        while k < len(lines) and not lines[k].strip().startswith("```"):
+            k += 1
+        found.append((i + 1, match.group("command"), "\n".join(lines[j + 1:k])))
+    return found
+
+
+def output_matches(expected: str, got: str) -> bool:
+    pattern = ".*?".join(re.escape(part) for part in expected.strip().split("..."))
+    return re.fullmatch(pattern, got.strip(), re.DOTALL) is not None
+
+
+def test_output_matching() -> None:
+    assert output_matches("trials: ... finished\nrun time: ...s", "trials: 40 finished\nrun time: 3.6 s")
+    assert not output_matches("trials: 40 finished", "trials: 33 finished")
+    page = "```python\nprint(1)\n```\n\n<!-- output -->\n```text\n1\n```\n"
+    assert expected_outputs(page) == [(5, None, "1")]
 
 
 def test_python_blocks_parser() -> None:
@@ -95,16 +135,35 @@ def test_code_blocks_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__main__"}
     ran = 0
+    text = (DOCS / page).read_text()
+    steps = sorted([(n, "code", code) for n, code in python_blocks(text)]
+                   + [(n, "output", (command, expected)) for n, command, expected in expected_outputs(text)],
+                   key=lambda step: step[0])
+    printed = ""  # what the last python block printed
     try:
-        for lineno, code in python_blocks((DOCS / page).read_text()):
+        for lineno, kind, item in steps:
+            if kind == "output":
+                command, expected = item
+                if command is not None:
+                    assert command.startswith("smacish "), f"docs/{page}:{lineno}: only smacish commands are run"
+                    proc = subprocess.run([sys.executable, "-m", "smacish", *shlex.split(command)[1:]],
+                                          capture_output=True, text=True, timeout=120)
+                    printed = proc.stdout
+                assert output_matches(expected, printed), (
+                    f"docs/{page}:{lineno}: the page shows\n{expected}\nbut the code prints\n{printed}")
+                continue
+            code = item
             if code.lstrip().startswith(SKIP_MARK):
                 reason = code.lstrip().splitlines()[0][len(SKIP_MARK):].strip()
                 assert reason, f"docs/{page}:{lineno}: '# not run:' needs a reason"
                 continue
+            out = io.StringIO()
             try:
-                exec(compile(code, f"docs/{page}:{lineno}", "exec"), namespace)
+                with contextlib.redirect_stdout(out):
+                    exec(compile(code, f"docs/{page}:{lineno}", "exec"), namespace)
             except Exception as err:  # noqa: BLE001 - report which block failed
                 raise AssertionError(f"docs/{page}, block at line {lineno} failed: {err!r}") from err
+            printed = out.getvalue()
             ran += 1
     finally:
         plt.close("all")
