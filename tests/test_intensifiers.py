@@ -876,3 +876,31 @@ def test_a_small_space_in_parallel_ends_with_every_trial_told():
     assert len(opt.runhistory) == len(driver.asked) <= 9
     assert opt.pending == []
     assert opt.incumbent["kernel"] == "rbf"
+
+
+def test_capping_with_instance_budgets_judges_what_promotion_ranks_the_mean_over_all_pairs():
+    """c1 is the better configuration over all three pairs (0.1 + 0.65 + 0.65 = 1.4 against
+    c0's 1.5) but slower on stage 1's pairs alone (1.3 against 1.0): judged on the stage alone,
+    its cap (1.2 x 1.0 - 0.65 = 0.55) would time it out and promote c0."""
+    sh = SuccessiveHalving(instances=[f"i{k}" for k in range(9)], deterministic=True, instance_order=None,
+                           eta=3, cutoff=100.0, run_obj_time=True)
+    opt = optimizer(sh)
+    stage0 = {0: 0.5, 1: 0.1, 2: 5.0}  # running index -> runtime; the others 50
+    stage1 = {0: 0.5, 1: 0.65, 2: 5.0}
+    runs = {}  # running index -> trials asked so far (1: stage 0, 2-3: stage 1, 4+: the last stage)
+    final = None
+    for _ in range(100):
+        info = opt.ask(n_workers=1)
+        index = info.config_id[2]
+        runs[index] = runs.get(index, 0) + 1
+        if runs[index] > 3:
+            final = info
+            break
+        runtime = (stage0 if runs[index] == 1 else stage1).get(index, 50.0)
+        if info.cutoff is not None and runtime > info.cutoff:
+            opt.tell(info, TrialValue(cost=info.cutoff, time=info.cutoff, status=StatusType.TIMEOUT))
+        else:
+            tell_runtime(opt, info, runtime)
+    timeouts = [i.config_id[2] for i, v in opt.runhistory.items() if v.status is StatusType.TIMEOUT]
+    assert 0 not in timeouts and 1 not in timeouts  # the slow ones (50 s) are capped, rightly
+    assert final is not None and final.config_id[2] == 1

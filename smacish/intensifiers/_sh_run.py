@@ -57,6 +57,13 @@ class _Member:
             costs = self.costs.get(stage, [])
         return sum(costs) / len(costs)
 
+    def runtime(self, stage: int, cumulative: bool) -> float:
+        """Summed runtime at ``stage``; with instance budgets, over every pair so far (what
+        promotion ranks by, so that capping judges the same thing)."""
+        if cumulative:
+            return sum(self.runtimes.get(s, 0.0) for s in range(stage + 1))
+        return self.runtimes.get(stage, 0.0)
+
     def get_state(self, ref: Callable[[Configuration], int]) -> Dict[str, Any]:
         return {"config": ref(self.config), "config_id": list(self.config_id),
                 "costs": [[stage, costs] for stage, costs in self.costs.items()],
@@ -203,10 +210,12 @@ class SHRun:
 
     # ------------------------------------------------------------------ adaptive capping
     def cost_to_beat(self, member: _Member) -> Optional[float]:
-        """Summed runtime at this stage of the configuration ``member`` must beat to go on
-        (the k-th best finished one, k = places in the next stage), or None if not known yet."""
+        """Summed runtime of the configuration ``member`` must beat to go on (the k-th best
+        finished one, k = places in the next stage), or None if not known yet: at this stage,
+        or with instance budgets over every pair so far, as promotion ranks."""
+        cumulative = self.scheduler.instance_mode
         done = sorted(
-            m.runtimes[self.stage]
+            m.runtime(self.stage, cumulative)
             for m in self.members
             if m is not member and m.promotable(self.stage, len(self._member_pairs(m, self.stage)))
         )

@@ -284,7 +284,7 @@ class ParallelScheduler:
         to_beat = run.cost_to_beat(member)
         if to_beat is None:
             return self.cutoff
-        spent = member.runtimes.get(run.stage, 0.0)
+        spent = member.runtime(run.stage, self.instance_mode)
         return min(self.cutoff, self.adaptive_capping_slackfactor * to_beat - spent)
 
     # ------------------------------------------------------------------ snapshots
