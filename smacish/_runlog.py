@@ -295,7 +295,7 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
                 damaged.append(lineno)
                 continue
             if event is None:
-                if repair and not _tells_in(lines[index + 1:] + [tail]):
+                if repair and not _tells_in([line.lstrip(b"\0")] + lines[index + 1:] + [tail]):
                     _cut(path, start + sum(len(x) + 1 for x in lines[:index]), lineno)
                     return events if line_numbers else [e for _, e in events]
                 raise ValueError(f"{path}, line {lineno}: corrupt event, and results follow it; the log "
