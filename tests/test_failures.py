@@ -395,3 +395,13 @@ def test_a_guarded_script_runs_on_dask(tmp_path):
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "6"
+
+
+def test_the_embedded_cluster_is_quiet_under_basic_config(tmp_path):
+    script = tmp_path / "tune.py"
+    script.write_text("import logging\nlogging.basicConfig()\n" + SCRIPT
+                      + "if __name__ == '__main__':\n    opt.optimize(target, n_trials=6, n_workers=2)\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""

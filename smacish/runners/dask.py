@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import pickle
 import queue
 import time
@@ -121,11 +122,22 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # read when the scheduler starts
-        cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
-        )
+    quiet = _QuietDask()  # our own cluster's start-up and shut-down chatter is no news to the user
+    own_env = "DASK_LOGGING__DISTRIBUTED" not in os.environ  # a user's own setting stays
+    if own_env:  # the same for the workers, which read it when they import distributed
+        os.environ["DASK_LOGGING__DISTRIBUTED"] = "warning"
+    try:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # read when the scheduler starts
+            cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+            )
+    except BaseException:
+        quiet.restore()
+        raise
+    finally:
+        if own_env:
+            os.environ.pop("DASK_LOGGING__DISTRIBUTED", None)
     try:
         client = Client(cluster)
         try:
@@ -134,7 +146,31 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
         finally:
             client.close()
     finally:
-        cluster.close()
+        try:
+            cluster.close()
+        finally:
+            quiet.restore()
+
+
+class _QuietDask:
+    """While the embedded cluster lives, the driver's ``distributed`` loggers at WARNING at least:
+    once a user calls ``logging.basicConfig()``, their INFO records (every scheduler, nanny and
+    worker event: ~65 lines a run) would reach the root handler."""
+
+    _LOGGERS = ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
+                "distributed.http.proxy", "distributed.worker", "distributed.client")
+
+    def __init__(self) -> None:
+        self.levels = {}
+        for name in self._LOGGERS:
+            log = logging.getLogger(name)
+            self.levels[name] = log.level
+            if log.getEffectiveLevel() < logging.WARNING:
+                log.setLevel(logging.WARNING)
+
+    def restore(self) -> None:
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def run_dask(
