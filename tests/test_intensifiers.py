@@ -464,15 +464,16 @@ def test_no_cutoff_means_no_limit():
 
 
 def test_a_challenger_that_used_up_its_slack_is_dropped():
-    """With instances, what a challenger already spent on the stage counts against its cap."""
+    """With instances, what a challenger already spent counts against its cap: over every pair
+    so far, as promotion ranks the mean over every pair so far."""
     opt = optimizer(sh_instances(cutoff=10.0, run_obj_time=True))
     tell_all(opt, ask_all(opt), lambda info: TrialValue(cost=1.0 + info.config_id[2], time=1.0))
     first, second = opt.ask(), opt.ask()  # the first promoted config on i1, i2: 1 place above
     tell_runtime(opt, first, 1.0)
     tell_runtime(opt, second, 1.0)
-    challenger = opt.ask()
-    assert challenger.cutoff == pytest.approx(1.2 * 2.0)
-    tell_runtime(opt, challenger, 2.4)  # 2.4 spent: nothing left to beat 1.2 x 2.0
+    challenger = opt.ask()  # to beat: 1.0 + 1.0 + 1.0 = 3.0 in all; spent 2.0 on stage 0
+    assert challenger.cutoff == pytest.approx(1.2 * 3.0 - 2.0)
+    tell_runtime(opt, challenger, 1.6)  # 3.6 spent: nothing left to beat 1.2 x 3.0
     after = opt.ask()
     assert after.config_id != challenger.config_id
     tell_all(opt, [after] + ask_all(opt), lambda info: TrialValue(cost=5.0, time=5.0))
