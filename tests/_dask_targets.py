@@ -78,3 +78,19 @@ def sleeper(config, budget):
 def noop():
     return os.getpid()
 
+
+
+class CountedTarget:
+    """A target that counts how often the driver serialises it (class-level, in this process)."""
+
+    pickled = 0
+
+    def __init__(self, payload_size: int = 1000):
+        self.payload = bytes(payload_size)
+
+    def __call__(self, config, budget):
+        return config["x"] / budget
+
+    def __reduce__(self):
+        type(self).pickled += 1
+        return (CountedTarget, (len(self.payload),))

@@ -424,3 +424,14 @@ def test_optimize_on_a_dask_scheduler_and_workers_started_from_the_shell(tmp_pat
     finally:
         for proc in reversed(processes):
             _stop(proc)
+
+
+def test_the_target_is_sent_to_the_cluster_once_not_with_every_trial(dask_client):
+    from _dask_targets import CountedTarget
+
+    CountedTarget.pickled = 0
+    opt = smacish.Optimizer(space_x(7), smacish.Hyperband(1, 9, eta=3), seed=7)
+    opt.optimize(CountedTarget(), n_trials=20, client=dask_client)
+    assert len(opt.runhistory) == 20
+    assert all(v.status is StatusType.SUCCESS for _, v in opt.runhistory.items())
+    assert CountedTarget.pickled <= 2  # scattered once (was: once per trial)

@@ -209,6 +209,7 @@ class _DaskLoop:
         self.capacity = 0
         self._capacity_asked = -math.inf
         self._warned_no_workers = False
+        self._target_future: Any = None  # see _shipped_target
         try:
             self._space_bytes: Optional[bytes] = pickle.dumps(optimizer.configspace)
         except Exception:  # noqa: BLE001 - a space plain pickle cannot handle: ship trials as they are
@@ -250,11 +251,26 @@ class _DaskLoop:
         shipped = _Shipped(info, self._space_bytes) if self._space_bytes is not None and \
             info.config.config_space is self.optimizer.configspace else info
         future = self.client.submit(
-            _run_trial, self.target, shipped, self.memory_limit, pure=False,
+            _run_trial, self._shipped_target(), shipped, self.memory_limit, pure=False,
             key=f"smacish-trial-{config_id}-{attempt}-{uuid.uuid4().hex}",  # shown as "smacish-trial"
         )
         self.inflight[future] = (info, attempt)
         self.client.loop.add_callback(self._track, future)
+
+    def _shipped_target(self) -> Any:
+        """The target as the workers hold it: scattered once (a future) instead of serialised
+        with every trial, which for a target holding a large array costs more than the trial.
+        Scattered again if the workers holding it are gone; the target itself if it cannot
+        be scattered (the submit then says why)."""
+        held = self._target_future
+        if held is not None and held.status == "finished":
+            return held
+        try:
+            self._target_future = self.client.scatter(self.target, broadcast=True, hash=False)
+        except Exception:  # noqa: BLE001 - e.g. not picklable: submitting it raises the real error
+            self._target_future = None
+            return self.target
+        return self._target_future
 
     async def _track(self, future: Any) -> None:
         """On the event loop: wait for ``future``, fetch its result, queue it for the driver."""
@@ -371,6 +387,10 @@ class _DaskLoop:
             stopped_cleanly = True
         finally:
             self._abort_inflight(stopped_cleanly)
+            if self._target_future is not None:
+                with contextlib.suppress(Exception):
+                    self._target_future.release()
+                self._target_future = None
 
     def _abort_inflight(self, stopped_cleanly: bool) -> None:
         """Cancel what still runs (time is up, or an error / Ctrl-C) and record it as ABORTED.
