@@ -608,6 +608,8 @@ class Optimizer:
         n_workers = self.n_workers if n_workers is None else n_workers
         target = check_target(target, budget_arg, self._varied_arguments())
         watch = FailureWatch(catch)
+        if client is None and n_workers > 1:
+            check_main_guard(f"optimize() with n_workers={n_workers}")
         self._warn_if_done(limits)
         progress = None
         if show_progress:
@@ -616,8 +618,6 @@ class Optimizer:
             progress = ProgressBar(self, limits)
             self.callbacks.append(progress.update)
         self.callbacks.insert(0, watch)
-        if client is None and n_workers > 1:
-            check_main_guard(f"optimize() with n_workers={n_workers}")
         try:
             if client is not None or n_workers > 1:
                 run_dask(self, target, limits, client=client, n_workers=n_workers,
