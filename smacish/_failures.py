@@ -39,7 +39,8 @@ def check_catch(catch: Catch) -> Optional[Tuple[Type[BaseException], ...]]:
     return catch
 
 
-def _summary_line(value: TrialValue) -> str:
+def summary_line(value: TrialValue) -> str:
+    """One line on why a trial failed: its error, or the last line of its traceback."""
     extra = value.additional_info
     if extra.get("error"):
         return str(extra["error"]).strip().splitlines()[-1]
@@ -81,7 +82,7 @@ class FailureWatch:
                 raise TargetFailedError(self._message(info, value, why)) from last_error(value)
 
     def _log(self, info: TrialInfo, value: TrialValue) -> None:
-        line = _summary_line(value)
+        line = summary_line(value)
         key = (value.status, line)
         self.errors[key] += 1
         n = self.errors[key]
@@ -110,7 +111,7 @@ class FailureWatch:
         return f"{shown} does not catch it"
 
     def _message(self, info: TrialInfo, value: TrialValue, why: str) -> str:
-        text = f"trial {_name(info)} failed ({_summary_line(value)}): {why}"
+        text = f"trial {_name(info)} failed ({summary_line(value)}): {why}"
         if last_error(value) is None and value.additional_info.get("traceback"):  # it ran elsewhere
             text += "\n\nThe trial's traceback:\n" + str(value.additional_info["traceback"]).rstrip()
         return text

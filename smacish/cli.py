@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from smacish import _runlog
+from smacish._failures import summary_line
 from smacish._io import space_from_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
@@ -114,11 +115,10 @@ def _first_errors(rh: RunHistory) -> List[str]:
     for info, value in rh.items():
         if value.status in (StatusType.SUCCESS, StatusType.TIMEOUT):
             continue
-        extra = value.additional_info
-        text = str(extra.get("traceback") or extra.get("error") or value.status.value).rstrip()
-        summary = f"{value.status.value}: {text.splitlines()[-1]}"
+        summary = f"{value.status.value}: {summary_line(value)}"
         count[summary] += 1
-        seen.setdefault(summary, (info, text.splitlines()[-6:-1]))
+        tail = str(value.additional_info.get("traceback", "")).rstrip().splitlines()[-6:-1]
+        seen.setdefault(summary, (info, tail))
     lines = []
     for summary, (info, tail) in seen.items():
         lines.append(f"error:       {summary} ({count[summary]} trial(s); first config_id={info.config_id} "

@@ -223,12 +223,15 @@ class Optimizer:
             raise ValueError(f"trial {info.key} was aborted already; the next ask() hands it out again")
         if value.status is StatusType.RUNNING:
             raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
-        problem = _json_problem(value.additional_info)
-        if problem is not None:  # refused before anything changes, with or without output_dir
-            raise TypeError(f"trial {info.key}: additional_info[{problem[0]!r}] is {problem[1]}, which "
-                            "a run cannot store; keep additional_info to numbers, strings, lists and dicts")
-        if self._log is not None:  # a value the log cannot hold is refused before anything changes
-            line = self._log.tell_line(asked, value, self._now())
+        try:  # a value a run cannot store is refused before anything changes, with or without a log
+            if self._log is not None:
+                line = self._log.tell_line(asked, value, self._now())
+            elif value.additional_info:
+                dumps(value.additional_info)
+        except (TypeError, ValueError):
+            key, what = _json_problem(value.additional_info)
+            raise TypeError(f"trial {info.key}: additional_info[{key!r}] is {what}, which a run cannot "
+                            "store; keep additional_info to numbers, strings, lists and dicts") from None
         if value.status is StatusType.ABORTED:
             self.runhistory.add(asked, value)  # in runhistory.aborted() until it runs again
             self._reissue.append(asked)
@@ -707,13 +710,9 @@ def _carry_over(config: Configuration, space: ConfigurationSpace, same: bool) ->
         return None
 
 
-def _json_problem(info: Dict[str, Any]) -> Optional[Tuple[str, str]]:
-    """The first key of ``info`` whose value JSON cannot hold, and what that value is."""
-    try:
-        dumps(info)
-        return None
-    except (TypeError, ValueError):
-        pass
+def _json_problem(info: Dict[str, Any]) -> Tuple[str, str]:
+    """The first key of ``info`` (which JSON cannot hold) whose value it cannot hold, and what
+    that value is."""
     for key, value in info.items():
         try:
             dumps({str(key): value})

@@ -170,6 +170,17 @@ def parse_result(result: Any, source: str = "the target returned") -> Tuple[floa
     return cost, info
 
 
+def failed_value(message: str, status: StatusType = StatusType.CRASHED, lost: bool = False,
+                 **known: Any) -> TrialValue:
+    """The value of a trial that did not run to its end: cost inf, ``message`` as its error,
+    ``lost`` when its process or worker died (a runner may retry it)."""
+    extra: Dict[str, Any] = {"error": message, **known}
+    if lost:
+        extra["lost"] = True
+    now = time.time()
+    return TrialValue(cost=math.inf, status=status, starttime=now, endtime=now, additional_info=extra)
+
+
 def error_info(exc: BaseException) -> Dict[str, Any]:
     """What a failed trial's ``additional_info`` holds about its exception: ``error`` (one line),
     ``traceback`` (the whole of it) and ``exception_types`` (the qualified names of the

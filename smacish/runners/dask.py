@@ -31,7 +31,7 @@ import uuid
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
-from smacish.runners._execute import execute_trial
+from smacish.runners._execute import execute_trial, failed_value
 from smacish.runners._limits import Limits
 from smacish.trial import StatusType, TrialInfo, TrialValue, WaitForResults
 
@@ -291,7 +291,7 @@ class _DaskLoop:
             try:
                 self._submit(info, 0)
             except BaseException as exc:  # e.g. a target Dask cannot serialise: record, then raise
-                self.optimizer.tell(info, _crashed(info, f"could not be submitted to Dask: {exc!r}"))
+                self.optimizer.tell(info, failed_value(f"could not be submitted to Dask: {exc!r}"))
                 raise
 
     # ------------------------------------------------------------------ receiving
@@ -313,9 +313,9 @@ class _DaskLoop:
             reason = f"its worker died ({error})"
         else:
             detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-            return _crashed(info, "the Dask task failed: " + detail)
+            return failed_value("the Dask task failed: " + detail)
         if not may_retry:
-            return _crashed(info, f"lost ({reason}) when the optimisation stopped; not retried",
+            return failed_value(f"lost ({reason}) when the optimisation stopped; not retried",
                             lost=True, status=StatusType.ABORTED, **known)
         if attempt < self.max_retries:
             logger.warning("trial %s lost (%s); retrying (%d/%d)", info.key, reason, attempt + 1,
@@ -323,10 +323,10 @@ class _DaskLoop:
             try:
                 self._submit(info, attempt + 1)
             except Exception as exc:  # noqa: BLE001 - the cluster is going away: record the trial
-                return _crashed(info, f"lost ({reason}); its retry could not be submitted: {exc!r}",
+                return failed_value(f"lost ({reason}); its retry could not be submitted: {exc!r}",
                                 lost=True, **known)
             return None
-        return _crashed(info, f"lost after {attempt + 1} attempt(s): {reason}", lost=True, **known)
+        return failed_value(f"lost after {attempt + 1} attempt(s): {reason}", lost=True, **known)
 
     def _tell_finished(self, item: Optional[_Outcome], may_retry: bool = True) -> None:
         if item is None:  # a wake-up: the worker set changed
@@ -405,7 +405,7 @@ class _DaskLoop:
             self.client.cancel(futures)
         for future in futures:
             info, _ = self.inflight.pop(future)
-            value = _crashed(info, "cancelled: the optimisation stopped before it finished",
+            value = failed_value("cancelled: the optimisation stopped before it finished",
                              status=StatusType.ABORTED)
             if stopped_cleanly:
                 self.optimizer.tell(info, value)
@@ -414,12 +414,3 @@ class _DaskLoop:
                     self.optimizer.tell(info, value)
                 except Exception:  # noqa: BLE001
                     logger.exception("could not record the aborted trial %s", info.key)
-
-
-def _crashed(info: TrialInfo, message: str, lost: bool = False,
-             status: StatusType = StatusType.CRASHED, **known: Any) -> TrialValue:
-    extra: Dict[str, Any] = {"error": message, **known}
-    if lost:
-        extra["lost"] = True
-    now = time.time()
-    return TrialValue(cost=math.inf, status=status, starttime=now, endtime=now, additional_info=extra)

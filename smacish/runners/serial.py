@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from smacish.runners._execute import execute_trial
+from smacish.runners._execute import execute_trial, failed_value
 from smacish.runners._limits import Limits
-from smacish.trial import StatusType, TrialValue, WaitForResults
+from smacish.trial import StatusType, WaitForResults
 
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.optimizer import Optimizer
@@ -31,13 +29,8 @@ def run_serial(
                 if not value.additional_info.get("lost"):
                     break
         except KeyboardInterrupt:  # not the configuration's fault: the next ask runs it again
-            optimizer.tell(info, aborted("interrupted (KeyboardInterrupt) before it finished"))
+            optimizer.tell(info, failed_value("interrupted (KeyboardInterrupt) before it finished",
+                                              StatusType.ABORTED))
             raise
         optimizer.tell(info, value)
 
-
-def aborted(reason: str, **known: Any) -> TrialValue:
-    """The value of a trial the optimiser stopped: ABORTED, cost inf, ``reason`` as its error."""
-    now = time.time()
-    return TrialValue(cost=math.inf, status=StatusType.ABORTED, starttime=now, endtime=now,
-                      additional_info={"error": reason, **known})
