@@ -88,7 +88,7 @@ class Writer:
         if new:
             self._chunks_configs.append(json.dumps(new)[1:-1])
             self._n_configs += len(new)
-        new = [trial_state(info, ref) + _value_row(value)
+        new = [trial_state(info, ref) + _value_row(value) + [rh.walltime(info)]
                for info, value in itertools.islice(rh.items(), self._n_trials, None)]
         if new:
             self._chunks_trials.append(dumps(new)[1:-1])
@@ -159,7 +159,8 @@ def restore(opt: "Optimizer", state: Dict[str, Any]) -> List[tuple]:
     for config in configs[:state["n_runhistory_configs"]]:
         rh.config_id(config)
     for row in state["trials"]:
-        rh.add(trial_from_state(row[:6], config_of), _value_from_row(row[6:]))
+        rh.add(trial_from_state(row[:6], config_of), _value_from_row(row[6:12]),
+               walltime=row[12] if len(row) > 12 else None)
     for row in state["pending"]:
         info = trial_from_state(row, config_of)
         rh.add_running(info)

@@ -59,7 +59,7 @@ class RunView:
                 info = asked.get(key)
                 if info is not None:
                     value = _runlog.value_from_json(event["value"])
-                    rh.add(info, value)
+                    rh.add(info, value, walltime=event.get("t"))
                     if value.status is not StatusType.ABORTED:  # an aborted trial runs again
                         del asked[key]
             elif event["e"] == "warm":

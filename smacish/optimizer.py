@@ -147,7 +147,7 @@ class Optimizer:
         self._proposals = _Proposals(self.selector)
         self._proposals.space = configspace
         intensifier.bind(self.runhistory, self._proposals, int(scheduler_seed))
-        self._t0 = time.monotonic()
+        self._t0: Optional[float] = None  # the run clock starts at the run's first ask
         self._time_override: Optional[float] = None
         self.trajectory = Trajectory(clock=_clock_of(self))
         self._pending: Dict[tuple, TrialInfo] = {}
@@ -161,14 +161,17 @@ class Optimizer:
 
     # ------------------------------------------------------------------ the clock
     def _start_clock(self, elapsed_before: float) -> None:
-        self._t0 = time.monotonic() - elapsed_before
+        self._t0 = time.monotonic() - elapsed_before if elapsed_before > 0 else None
         self.trajectory._start = 0.0
 
     def _now(self) -> float:
-        """Seconds since the run started (across resumes); the logged time while replaying."""
+        """The run clock: seconds since the run's first trial was asked, counting the time of
+        every process that ran it (not the time between them); 0 before the first ask, the
+        logged time while replaying. The trajectory, the DataFrame's ``walltime`` and
+        ``walltime_limit`` all read it."""
         if self._time_override is not None:
             return self._time_override
-        return time.monotonic() - self._t0
+        return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
     # ------------------------------------------------------------------ ask / tell
     @property
@@ -187,6 +190,8 @@ class Optimizer:
 
         Trials told ABORTED (and, after :meth:`load`, trials that were pending when the run
         stopped) come first, with the same configuration, budget and ``config_id``."""
+        if self._t0 is None and self._time_override is None:
+            self._t0 = time.monotonic()
         if self._reissue:
             info = self._reissue.popleft()
             self.runhistory.add_running(info)
@@ -223,9 +228,10 @@ class Optimizer:
             raise ValueError(f"trial {info.key} was aborted already; the next ask() hands it out again")
         if value.status is StatusType.RUNNING:
             raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
+        now = round(self._now(), 6)  # as the log keeps it, so that a replay gives the same
         try:  # a value a run cannot store is refused before anything changes, with or without a log
             if self._log is not None:
-                line = self._log.tell_line(asked, value, self._now())
+                line = self._log.tell_line(asked, value, now)
             elif value.additional_info:
                 dumps(value.additional_info)
         except (TypeError, ValueError):
@@ -240,7 +246,7 @@ class Optimizer:
             return
         if asked in self._reissue:  # told without being asked again after a resume
             self._reissue.remove(asked)
-        self.runhistory.add(asked, value)
+        self.runhistory.add(asked, value, walltime=now)
         del self._pending[info.key]
         self.intensifier.process_result(asked, value)
         if self._log is not None:  # durable before user code (callbacks) can fail
@@ -569,10 +575,11 @@ class Optimizer:
         budget_arg: Optional[str] = None,
         catch: Catch = None,
     ) -> Optional[Configuration]:
-        """Run trials until the run has ``n_trials`` trials, ``walltime_limit`` seconds of this
-        call have passed, or the run has spent ``budget_limit`` (sum of budgets), whichever
-        comes first, and return the incumbent. ``n_trials`` and ``budget_limit`` count the whole
-        run (a second call with the same ``n_trials`` runs nothing: pass a larger one).
+        """Run trials until the run has ``n_trials`` trials, has run ``walltime_limit``
+        seconds, or has spent ``budget_limit`` (sum of budgets), whichever comes first, and
+        return the incumbent. All three count the whole run, as SMAC3's do (a second call with
+        the same limits runs nothing: pass larger ones); the run's seconds are counted from its
+        first trial's ask, across resumes, as the trajectory's and the DataFrame's ``walltime``.
 
         ``target(config, budget=..., seed=..., instance=...)`` gets the keyword arguments its
         signature accepts and returns a cost or a dict with ``"cost"`` (or ``"loss"``); name
@@ -601,7 +608,7 @@ class Optimizer:
         from smacish.runners import Limits, run_dask, run_serial
         from smacish.runners._main_guard import check_main_guard
 
-        limits = Limits(n_trials, walltime_limit, budget_limit)
+        limits = Limits(n_trials, walltime_limit, budget_limit, clock=self._now, origin=0.0)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries is {max_retries!r}, but must be an int >= 0")
         if memory_limit is not None and not (isinstance(memory_limit, (int, float)) and memory_limit > 0):
@@ -656,6 +663,8 @@ class Optimizer:
             done.append(f"n_trials={limits.n_trials} (it has {self.n_asked} trials)")
         if limits.budget_limit is not None and self.budget_spent >= limits.budget_limit:
             done.append(f"budget_limit={limits.budget_limit:g} (it has spent {self.budget_spent:g})")
+        if limits.out_of_time():
+            done.append(f"walltime_limit={limits.walltime_limit:g} (it has run {self._now():.1f} s)")
         if done and not self._reissue:
             warnings.warn(f"optimize() runs nothing: the run has reached {' and '.join(done)}; these "
                           "limits count the whole run, not this call, so pass larger ones to go on",

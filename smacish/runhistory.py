@@ -97,6 +97,7 @@ class RunHistory:
         self._trials: Dict[TrialKey, Tuple[TrialInfo, TrialValue]] = {}
         self._running: Dict[TrialKey, TrialInfo] = {}
         self._aborted: Dict[TrialKey, Tuple[TrialInfo, TrialValue]] = {}  # until run again
+        self._walltime: Dict[TrialKey, float] = {}  # the run clock when each trial was told
         self._aggregates: Dict[Tuple[int, Optional[float]], _Aggregate] = {}
         self._max_budget_of: Dict[int, float] = {}
         self._budgets_of: Dict[int, set] = {}
@@ -153,8 +154,10 @@ class RunHistory:
         count for no incumbent."""
         return list(self._aborted.values())
 
-    def add(self, info: TrialInfo, value: TrialValue) -> None:
+    def add(self, info: TrialInfo, value: TrialValue, walltime: Optional[float] = None) -> None:
         """Record a finished trial. Raises ``ValueError`` if it was already recorded.
+        ``walltime`` is the run's clock when it was told (the Optimizer gives it; see
+        :meth:`to_dataframe`).
 
         An ABORTED value goes to :meth:`aborted` only (the trial may run again)."""
         if not isinstance(info, TrialInfo):
@@ -177,6 +180,8 @@ class RunHistory:
             return
         self._aborted.pop(key, None)
         self._trials[key] = (info, value)
+        if walltime is not None:
+            self._walltime[key] = float(walltime)
         self._budget_spent += 1.0 if info.budget is None else info.budget
         self._aggregate(key[0], info.budget, self.effective_cost(value), value.status is StatusType.SUCCESS)
 
@@ -227,6 +232,11 @@ class RunHistory:
     def items(self) -> Iterator[Tuple[TrialInfo, TrialValue]]:
         """``(TrialInfo, TrialValue)`` pairs in the order they were added."""
         return iter(self._trials.values())
+
+    def walltime(self, info: TrialInfo) -> Optional[float]:
+        """The run clock when this finished trial was told, if the history knows it."""
+        key = self._key(info, create=False)
+        return self._walltime.get(key) if key is not None else None
 
     def get(self, info: TrialInfo) -> Optional[TrialValue]:
         """The value recorded for that trial, or None."""
@@ -380,7 +390,7 @@ class RunHistory:
             "crash_cost": self.crash_cost,
             "configs": (configs_to_json(self.configspace, self._configs) if self.configspace is not None
                         else [config_to_json(c) for c in self._configs]),
-            "trials": [_trial_to_json(k[0], i, v) for k, (i, v) in self._trials.items()],
+            "trials": [_trial_to_json(k[0], i, v, self._walltime.get(k)) for k, (i, v) in self._trials.items()],
             "running": [_trial_to_json(k[0], i, None) for k, i in self._running.items()],
             "aborted": [_trial_to_json(k[0], i, v) for k, (i, v) in self._aborted.items()],
         }
@@ -411,7 +421,7 @@ class RunHistory:
                 rh.config_id(c)
             for row in data["trials"]:
                 info, value = _trial_from_json(row, configs)
-                rh.add(info, value)
+                rh.add(info, value, walltime=row.get("walltime"))
             for row in data.get("running", []):
                 rh.add_running(_trial_from_json(row, configs)[0])
             for row in data.get("aborted", []):
@@ -433,7 +443,9 @@ class RunHistory:
     def to_dataframe(self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None) -> "Any":
         """One row per finished trial, in the order told (needs pandas): config id, every
         hyperparameter, budget, instance, seed, cost, status, start/end time, ``walltime``
-        (seconds from the first start to this trial's end) and ``incumbent_so_far`` (the
+        (the run's clock when the trial was told: seconds since its first trial's ask, as in
+        the trajectory; for trials added by hand, seconds from the first start to this
+        trial's end) and ``incumbent_so_far`` (the
         incumbent's cost under ``selection`` once this trial was in)."""
         try:
             import pandas as pd
@@ -458,7 +470,7 @@ class RunHistory:
                 budget=info.budget, instance=info.instance, seed=info.seed,
                 cost=value.cost, time=value.time, status=value.status.value,
                 starttime=value.starttime, endtime=value.endtime,
-                walltime=value.endtime - first_start,
+                walltime=self._walltime.get(key, value.endtime - first_start),
                 incumbent_so_far=inc.cost if inc else math.nan,
                 trial_config_id=info.config_id,
             )
@@ -479,7 +491,7 @@ class RunHistory:
         return f"<table><caption>RunHistory</caption>{body}</table>"
 
 
-def _trial_to_json(cid: int, info: TrialInfo, value: Optional[TrialValue]) -> dict:
+def _trial_to_json(cid: int, info: TrialInfo, value: Optional[TrialValue], walltime: Optional[float] = None) -> dict:
     row: Dict[str, Any] = {
         "config": cid,
         "config_id": list(info.config_id) if info.config_id is not None else None,
@@ -494,6 +506,8 @@ def _trial_to_json(cid: int, info: TrialInfo, value: Optional[TrialValue]) -> di
             starttime=value.starttime, endtime=value.endtime,
             additional_info=value.additional_info,
         )
+    if walltime is not None:
+        row["walltime"] = walltime
     return row
 
 

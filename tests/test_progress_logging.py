@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -236,7 +237,11 @@ def test_dataframe_of_a_run_matches_its_trajectory() -> None:
     opt = optimizer()
     opt.optimize(target, n_trials=22)
     df = opt.runhistory.to_dataframe()
-    assert df["walltime"].min() >= 0 and (df["walltime"] <= df["walltime"].max()).all()
+    # one clock: every trajectory entry was made right after the tell that the DataFrame row records
+    assert df["walltime"].is_monotonic_increasing and df["walltime"].iloc[0] >= 0
+    for entry in opt.trajectory:
+        told = df["walltime"].iloc[entry.n_trials - 1]
+        assert told <= entry.walltime <= told + 0.05
     assert df["incumbent_so_far"].iloc[-1] == pytest.approx(opt.trajectory[-1].cost)
     # incumbent_so_far changes exactly where the trajectory has an entry
     changes = [n + 1 for n, (before, after) in
@@ -249,3 +254,33 @@ def test_dataframe_of_a_run_matches_its_trajectory() -> None:
     assert list(traj.columns) == ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_id", "config"]
     assert traj["n_trials"].tolist() == entries
     assert traj["walltime"].is_monotonic_increasing
+
+
+# ---------------------------------------------------------------------- one clock
+def _sleepy(config, budget):
+    time.sleep(0.01)
+    return config["x"] / budget
+
+
+def test_the_run_clock_starts_at_the_first_trial_and_limits_count_the_whole_run(tmp_path) -> None:
+    opt = optimizer(output_dir=tmp_path / "run")
+    time.sleep(0.4)  # before the first trial: no part of the run
+    opt.optimize(_sleepy, walltime_limit=0.3)
+    df = opt.runhistory.to_dataframe()
+    assert 0 <= df["walltime"].iloc[0] < 0.2
+    assert 0.28 <= df["walltime"].iloc[-1] < 0.5  # the last trial was asked before 0.3 s of the run
+    n = len(opt.runhistory)
+    with pytest.warns(UserWarning, match=r"walltime_limit=0.3 \(it has run 0.3 s\)"):
+        opt.optimize(_sleepy, walltime_limit=0.3)  # the run has had its 0.3 s
+    assert len(opt.runhistory) == n
+    opt.close()
+
+    time.sleep(0.4)  # between two processes: no part of the run either
+    resumed = smacish.Optimizer.load(tmp_path / "run")
+    assert resumed.runhistory.to_dataframe()["walltime"].tolist() == df["walltime"].tolist()
+    resumed.optimize(_sleepy, walltime_limit=0.6)
+    walltimes = resumed.runhistory.to_dataframe()["walltime"]
+    assert len(resumed.runhistory) > n and walltimes.is_monotonic_increasing
+    assert walltimes.iloc[n] < df["walltime"].iloc[-1] + 0.2  # went on from where it stopped
+    assert walltimes.iloc[-1] < 0.8
+    resumed.close()

@@ -9,7 +9,8 @@ from typing import Callable, Optional
 
 class Limits:
     """``n_trials``, ``walltime_limit`` (seconds) and ``budget_limit`` (sum of budgets), any
-    of them None; the loop stops asking as soon as one is reached.
+    of them None; the loop stops asking as soon as one is reached. Time is ``clock()`` minus
+    ``origin`` (by default the clock's reading when the limits are made).
 
     >>> lim = Limits(n_trials=2)
     >>> lim.may_ask(n_asked=1, budget_committed=0.0), lim.may_ask(n_asked=2, budget_committed=0.0)
@@ -19,6 +20,7 @@ class Limits:
     def __init__(
         self, n_trials: Optional[int] = None, walltime_limit: Optional[float] = None,
         budget_limit: Optional[float] = None, clock: Callable[[], float] = time.monotonic,
+        origin: Optional[float] = None,
     ):
         errors = []
         if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
@@ -34,7 +36,7 @@ class Limits:
         self.walltime_limit = walltime_limit
         self.budget_limit = budget_limit
         self._clock = clock
-        self._start = clock()
+        self._start = clock() if origin is None else origin
 
     def elapsed(self) -> float:
         return self._clock() - self._start
