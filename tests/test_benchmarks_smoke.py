@@ -127,3 +127,13 @@ def test_quality_overhead_parallel_and_report_smoke(bench_dirs):
     for image in ("bench-regret-budget-smoke.png", "bench-timeline-sim-smoke.png"):
         assert (docs / "img" / image).exists()
     assert os.path.commonpath([page, docs]) == str(docs)
+
+
+def test_trust_overhead_measures_the_check_and_the_lock(capsys):
+    from benchmarks import trust_overhead
+
+    costs = trust_overhead.signature_costs(n=200)
+    assert all(v > 0 for v in costs.values())
+    locks = trust_overhead.lock_costs(n_trials=15, repeats=1)
+    assert all(v > 0 for v in locks.values())
+    assert trust_overhead.optimizer_module.RunLock is trust_overhead.RunLock  # put back after the no-lock runs
