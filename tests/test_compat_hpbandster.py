@@ -748,3 +748,21 @@ def test_arguments_are_checked_all_at_once():
         HyperBand(configspace=MyWorker.get_configspace(), min_budget=10, max_budget=1)
     with pytest.raises(ValueError, match="timeout"):
         MyWorker(run_id="x", timeout=-1)
+
+
+def test_the_migration_example_prints_nothing_but_what_the_user_logs(tmp_path):
+    """HpBandSter's example 1 as the migration page shows it, with ``logging.basicConfig``:
+    no Dask start-up and shut-down lines, no "lose already computed task(s)" warning."""
+    from pathlib import Path
+
+    from tests.test_docs import python_blocks
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "migrating-from-hpbandster.md"
+    (_, code), *_ = python_blocks(page.read_text())
+    assert "logging.basicConfig(level=logging.WARNING)" in code and "bohb.shutdown(shutdown_workers=True)" in code
+    script = tmp_path / "example.py"
+    script.write_text(code + "\nprint(len(res.get_all_runs()))\n")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-1] == "65"
+    assert proc.stderr == "", proc.stderr

@@ -161,6 +161,8 @@ class _QuietDask:
                 "distributed.http.proxy", "distributed.worker", "distributed.client")
 
     def __init__(self) -> None:
+        import distributed  # noqa: F401 - its import sets these loggers' levels; ours come after
+
         self.levels = {}
         for name in self._LOGGERS:
             log = logging.getLogger(name)

@@ -10,6 +10,7 @@ so iterations overlap when there are several workers.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -364,6 +365,7 @@ class Master:
             if shutdown_workers:
                 workers = self._workers()
                 if workers:
+                    _await_released(client)  # else the scheduler warns it "lost" results nobody needs
                     client.run(_close_dask_worker, workers=workers, nanny=False)
         finally:
             client.close()
@@ -377,6 +379,20 @@ class Master:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(run_id={self.run_id!r}, iterations={len(self.iterations)})"
+
+
+def _await_released(client: Any, timeout: float = 2.0) -> None:
+    """Wait until the scheduler has heard that this client holds no results any more: a
+    future's release is sent asynchronously when it is dropped, and a worker closed before it
+    arrives is said to lose the result."""
+    def wanted(dask_scheduler: Any, client_id: str) -> int:
+        state = dask_scheduler.clients.get(client_id)
+        return len(state.wants_what) if state is not None else 0
+
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(Exception):
+        while client.run_on_scheduler(wanted, client_id=client.id) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _warm_value(result: Any, exception: Optional[str], stamps: Optional[Dict[str, float]]) -> TrialValue:

@@ -13,6 +13,7 @@ import logging
 import os
 from typing import Any, Optional, Tuple
 
+from smacish.runners.dask import _QuietDask
 from smacish.compat.hpbandster._connection import (
     DEFAULT_PORT,
     BackgroundServer,
@@ -137,9 +138,11 @@ class NameServer:
             )
 
         server = BackgroundServer(f"smacish nameserver for run {self.run_id}")
+        self._quiet = _QuietDask()  # the scheduler's and the workers' INFO chatter, as HpBandSter has none
         try:
             scheduler = server.start(make_scheduler)
         except OSError as err:
+            self._quiet.restore()
             raise OSError(
                 err.errno,
                 f"the nameserver cannot listen on {self.host}:{port} ({err.strerror or err}); "
@@ -167,6 +170,9 @@ class NameServer:
         if server is not None:
             server.call(lambda: server.server.close())
             server.join()
+        if getattr(self, "_quiet", None) is not None:
+            self._quiet.restore()
+            self._quiet = None
         if self.conf_fn is not None:
             try:
                 os.remove(self.conf_fn)
