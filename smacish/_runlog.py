@@ -345,6 +345,21 @@ def _cut(path: Path, offset: int, lineno: int) -> None:
                   f"{kept.name}", RuntimeWarning, stacklevel=3)
 
 
+def check_before(directory: Path, offset: int) -> None:
+    """Refuse a log whose first ``offset`` bytes (what a state snapshot stands for) hold a
+    damaged event: the snapshot would hide it, and the log is what the run is rebuilt from
+    when there is no usable snapshot (and what ``smacish status`` reads)."""
+    path = run_file(directory, EVENTS)
+    with open(path, "rb") as fh:
+        data = fh.read(offset)
+    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
+        if _parse_event(line) is None:
+            raise ValueError(
+                f"{path}, line {number}: damaged event, before the last state snapshot; the log no "
+                "longer stands for the run, so it is not resumed. Restore the directory from a copy, "
+                "or read what it holds with `smacish status DIR`")
+
+
 def _parse_event(line: bytes) -> Optional[Dict[str, Any]]:
     try:
         event = json.loads(line)

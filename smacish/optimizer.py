@@ -480,6 +480,7 @@ class Optimizer:
         than the replay)."""
         state, problem = _snapshot.read(out)
         if state is not None:
+            _runlog.check_before(out, state["log"]["offset"])
             opt = fresh()
             try:
                 asked = _snapshot.restore(opt, state)

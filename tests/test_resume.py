@@ -718,8 +718,9 @@ def snapshot_then_more(directory: Path, first: int, total: int) -> Optimizer:
 
 
 def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
-    """Proof that the snapshot is used: damage an event the snapshot covers, and the run
-    still resumes exactly; without the snapshot the same damage is an error."""
+    """Proof that the snapshot is used: change an event the snapshot covers into one that no
+    replay accepts (still a well-formed event, so the log's check passes), and the run still
+    resumes exactly; without the snapshot the same change is an error."""
     directory = tmp_path / "run"
     opt = snapshot_then_more(directory, 20, 26)
     state = json.loads((directory / "state.json").read_text())
@@ -727,7 +728,8 @@ def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
     del opt
     log = directory / "events.jsonl"
     lines = events_of(log).splitlines(keepends=True)
-    lines[3] = b"#" * (len(lines[3]) - 1) + b"\n"  # same length: the snapshot's offset still fits
+    bogus = b'{"e": "reissue", "t": 0.0, "trial": "no such trial"}'
+    lines[3] = bogus.ljust(len(lines[3]) - 1) + b"\n"  # same length: the snapshot's offset still fits
     log.write_bytes(b"".join(lines))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no fallback to the whole log
@@ -738,7 +740,7 @@ def test_a_resume_replays_only_the_log_after_the_snapshot(tmp_path):
     assert trajectory_rows(opt.trajectory) == trajectory_rows(serial_run(None, 40).trajectory)
     opt.close()
     (directory / "state.json").unlink()
-    with pytest.raises(ValueError, match=rf"{re.escape(str(log))}, line 4: corrupt event"):
+    with pytest.raises(ValueError, match=rf"{re.escape(str(log))}, line 4: damaged 'reissue' event"):
         Optimizer.load(directory)
 
 

@@ -163,3 +163,18 @@ def test_a_damaged_line_with_results_after_it_is_refused_but_status_shows_the_re
     out = capsys.readouterr().out
     assert "damaged:     1 line(s) of events.jsonl cannot be read (line 5)" in out
     assert "trials:      9 finished" in out or "trials:      10 finished" in out
+
+
+def test_damage_that_the_snapshot_would_hide_is_refused_and_changes_nothing(tmp_path):
+    directory = tmp_path / "run"
+    new_run(directory, 10).close()  # closing snapshots the whole log
+    log = directory / "events.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[4] = b"#" * (len(lines[4]) - 1) + b"\n"
+    log.write_bytes(b"".join(lines))
+    before = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+    with pytest.raises(ValueError, match=r"events.jsonl, line 5: damaged event, before the last state snapshot"):
+        Optimizer.load(directory)
+    assert {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()} == before
+    with pytest.raises(ValueError, match="line 5"):  # and the lock was freed: the same answer again
+        Optimizer.load(directory)
