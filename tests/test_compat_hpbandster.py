@@ -579,9 +579,11 @@ def test_numpy_seed_makes_a_single_worker_run_repeatable(nameserver, tmp_path):
     w.run(background=True)
     results = []
     for _ in range(2):
-        numpy.random.seed(11)
+        numpy.random.seed(11)  # BOHB's own draws
+        space = MyWorker.get_configspace()
+        space.seed(11)  # its random configurations, as in HpBandSter
         bohb = BOHB(
-            configspace=MyWorker.get_configspace(),
+            configspace=space,
             run_id="seeded",
             nameserver=host,
             nameserver_port=port,

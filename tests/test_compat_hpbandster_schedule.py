@@ -26,7 +26,7 @@ import pytest
 
 import smacish.compat.hpbandster.core.nameserver as hpns
 from smacish.compat.hpbandster.core.worker import Worker
-from smacish.compat.hpbandster.optimizers import HyperBand
+from smacish.compat.hpbandster.optimizers import BOHB, HyperBand
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -167,17 +167,20 @@ class ConfigRecordingWorker(Worker):
         return {"loss": (config["x"] - 0.3) ** 2 / budget, "info": {}}  # losses depend on the config
 
 
-def test_random_configurations_come_from_the_spaces_own_sampler_as_in_hpbandster(tmp_path):
-    """HpBandSter's random sampling is ``configspace.sample_configuration()``: a seeded space gives
-    the same configurations, in the order their config_ids are created."""
+@pytest.mark.parametrize("optimizer, extra", [(HyperBand, {}), (BOHB, {"random_fraction": 1.0})],
+                         ids=["HyperBand", "BOHB-random-fraction"])
+def test_random_configurations_come_from_the_spaces_own_sampler_as_in_hpbandster(tmp_path, optimizer, extra):
+    """HpBandSter's random sampling (HyperBand's, and BOHB's random fraction) is
+    ``configspace.sample_configuration()``: a seeded space gives the same configurations, in the
+    order their config_ids are created."""
     NS = hpns.NameServer(run_id="sampling", host="127.0.0.1", port=0)
     host, port = NS.start()
     try:
         w = ConfigRecordingWorker(run_id="sampling", nameserver=host, nameserver_port=port)
         w.run(background=True)
-        hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=5), run_id="sampling",
+        hb = optimizer(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=5), run_id="sampling",
                        nameserver=host, nameserver_port=port, min_budget=1, max_budget=9, eta=3,
-                       working_directory=str(tmp_path))
+                       working_directory=str(tmp_path), **extra)
         hb.run(n_iterations=3)
         hb.shutdown(shutdown_workers=True)
     finally:

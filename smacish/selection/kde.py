@@ -135,6 +135,9 @@ class KDESelector:
         random_fraction: probability that a proposal is random although a model exists.
         bandwidth_factor: widens the good density's bandwidth when drawing candidates.
         min_bandwidth: floor of every bandwidth, so identical good values keep some spread.
+        random_selector: what proposes the random configurations (an object with
+            ``propose``, ``get_state`` and ``set_state``); by default uniform sampling seeded
+            from ``seed``. The HpBandSter layer passes the space's own sampling, as BOHB has.
     """
 
     def __init__(
@@ -147,6 +150,7 @@ class KDESelector:
         random_fraction: float = 1 / 3,
         bandwidth_factor: float = 3,
         min_bandwidth: float = 1e-3,
+        random_selector: Optional[Any] = None,
     ):
         errors = []
         if not isinstance(configspace, ConfigurationSpace):
@@ -190,7 +194,7 @@ class KDESelector:
         self._kinds, self._levels = _kinds(configspace)
         model_seed, random_seed = np.random.SeedSequence(self.seed).generate_state(2)
         self._rng = np.random.default_rng(model_seed)
-        self._random = RandomSelector(configspace, seed=int(random_seed))
+        self._random = random_selector if random_selector is not None else RandomSelector(configspace, seed=int(random_seed))
         self._reset()
 
     def _reset(self) -> None:

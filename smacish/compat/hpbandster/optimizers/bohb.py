@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from ConfigSpace import ConfigurationSpace
 
+from smacish.compat.hpbandster.core.base_config_generator import RandomSampling
 from smacish.compat.hpbandster.core.master import _draw_seed, check_arguments
 from smacish.compat.hpbandster.optimizers.hyperband import HyperBand
 from smacish.selection.kde import KDESelector
@@ -55,6 +56,7 @@ class BOHB(HyperBand):
             random_fraction=random_fraction,
             bandwidth_factor=bandwidth_factor,
             min_bandwidth=min_bandwidth,
+            random_selector=RandomSampling(configspace),  # as BOHB: the space's sample_configuration()
         )
         super().__init__(configspace, eta, min_budget, max_budget, config_generator=generator, **kwargs)
         self.config.update(
