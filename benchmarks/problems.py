@@ -295,6 +295,7 @@ PROBLEMS: Dict[str, Callable[[], Problem]] = {
     "sgd-digits": make_sgd_digits,
     "hgb-classification": make_hgb,
 }
+
 """``-hi`` / ``-lo``: high / low rank correlation between the lowest and the highest fidelity
 (measured by :func:`fidelity_correlation`, printed in the report)."""
 
@@ -319,3 +320,14 @@ def fidelity_correlation(problem: Problem, n: int = 500, seed: int = 0) -> float
     hi = np.array([problem.evaluate(x, problem.max_budget, 0) for x in xs])
     rlo, rhi = np.argsort(np.argsort(lo)), np.argsort(np.argsort(hi))
     return float(np.corrcoef(rlo, rhi)[0, 1])
+
+
+# the standard problems (at the end: that module builds on this one's definitions)
+from benchmarks import standard_problems as _sp  # noqa: E402
+
+STANDARD = [f"mfh{dim}-{level}" for dim in (3, 6) for level in _sp.MFH_LEVELS] + ["branin-boca", "currin", "park1"]
+"""Problems from the literature (:mod:`benchmarks.standard_problems`); the others are ours."""
+for _dim in (3, 6):
+    for _level in _sp.MFH_LEVELS:
+        PROBLEMS[f"mfh{_dim}-{_level}"] = lambda dim=_dim, level=_level: _sp.make_mfhartmann(dim, level)
+PROBLEMS.update({"branin-boca": _sp.make_branin_boca, "currin": _sp.make_currin, "park1": _sp.make_park1})
