@@ -137,3 +137,43 @@ def test_trust_overhead_measures_the_check_and_the_lock(capsys):
     locks = trust_overhead.lock_costs(n_trials=15, repeats=1)
     assert all(v > 0 for v in locks.values())
     assert trust_overhead.optimizer_module.RunLock is trust_overhead.RunLock  # put back after the no-lock runs
+
+
+def test_hyperband_trials_counts_what_a_hyperband_round_runs():
+    from benchmarks.peers import hyperband_trials
+
+    import smacish
+    from ConfigSpace import ConfigurationSpace
+
+    opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.Hyperband(min_budget=1, max_budget=27, eta=3),
+                            selector="random")
+    opt.optimize(lambda config, budget: config["x"], budget_limit=423)  # one round of its brackets
+    assert len(opt.runhistory) == hyperband_trials(1, 27, 3, 423 / 27) == 69
+    assert hyperband_trials(1, 27, 3, 2 * 423 / 27) == 138
+
+
+def test_a_peer_is_given_the_trials_its_budget_allows_through_the_adapter_interface():
+    import types
+
+    from benchmarks.peers import _run, hyperband_trials, random_search
+
+    seen = {}
+
+    def make(variant, problem, seed, n_workers=1, n_trials=None):
+        seen.update(variant=variant, seed=seed, n_trials=n_trials)
+        return random_search.make("random-search", problem, seed)
+
+    fake = types.SimpleNamespace(make=make)
+    record = _run._one(fake, "quality", "fake-peer", "branin-hi", 3, {"budget_units": 10})
+    assert seen == {"variant": "fake-peer", "seed": 3, "n_trials": hyperband_trials(1, 27, 3, 10)}
+    spent = sum(row[3] for row in record["rows"])  # charges, in budget units
+    assert 10 * 27 <= spent < 10 * 27 + 27  # the run stops once its budget is spent
+
+
+def test_optuna_is_charged_the_increment_or_the_whole_rung():
+    from benchmarks.peers.optuna_adapter import rung_charge, variants
+
+    assert "optuna-tpe-hb" in variants() and "optuna-tpe-hb-retrain" in variants()
+    rungs = [1.0, 3.0, 9.0, 27.0]
+    assert [rung_charge(rungs, k, retrain=False) for k in range(4)] == [1.0, 2.0, 6.0, 18.0]
+    assert [rung_charge(rungs, k, retrain=True) for k in range(4)] == rungs

@@ -14,7 +14,7 @@ import time
 import traceback
 from typing import Any, Dict
 
-from benchmarks.peers import ADAPTERS
+from benchmarks.peers import ADAPTERS, hyperband_trials
 from benchmarks.problems import get_problem
 from benchmarks.record import Recorder, drive
 
@@ -30,11 +30,11 @@ def _one(mod: Any, task: str, variant: str, problem_name: str, seed: int, spec: 
     problem = get_problem(problem_name)
     if task == "quality":
         rec = Recorder(problem, seed, budget_limit=_units(spec, problem_name))
-        _execute(mod, variant, problem, seed, rec)
+        _execute(mod, variant, problem, seed, rec, n_trials=_trials(problem, _units(spec, problem_name)))
         return rec.to_json()
     if task == "overhead":
         rec = Recorder(problem, seed, n_limit=spec["n_trials"], time_limit=spec["time_cap"])
-        _execute(mod, variant, problem, seed, rec)
+        _execute(mod, variant, problem, seed, rec, n_trials=spec["n_trials"])
         out = rec.to_json()
         out.pop("xs")
         return out
@@ -44,8 +44,9 @@ def _one(mod: Any, task: str, variant: str, problem_name: str, seed: int, spec: 
         if hasattr(mod, "simulate"):  # smacish: its own simulated runner
             return mod.simulate(variant, problem, seed, spec)
         model = DurationModel(**spec["duration"])
-        return simulate(mod.make(variant, problem, seed, n_workers=spec["n_workers"]), problem, seed,
-                        spec["n_workers"], _units(spec, problem_name), model)
+        units = _units(spec, problem_name)
+        return simulate(mod.make(variant, problem, seed, n_workers=spec["n_workers"],
+                                 n_trials=_trials(problem, units)), problem, seed, spec["n_workers"], units, model)
     if task == "dask":
         return mod.run_parallel(variant, problem, seed, spec)
     raise ValueError(f"unknown task {task!r}")
@@ -56,9 +57,13 @@ def _units(spec: Dict[str, Any], problem_name: str) -> float:
     return float(units[problem_name] if isinstance(units, dict) else units)
 
 
-def _execute(mod: Any, variant: str, problem: Any, seed: int, rec: Recorder) -> None:
+def _trials(problem: Any, units: float) -> int:
+    return hyperband_trials(problem.min_budget, problem.max_budget, problem.eta, units)
+
+
+def _execute(mod: Any, variant: str, problem: Any, seed: int, rec: Recorder, n_trials: int) -> None:
     if hasattr(mod, "make"):
-        drive(mod.make(variant, problem, seed), rec)
+        drive(mod.make(variant, problem, seed, n_trials=n_trials), rec)
     else:
         mod.run(variant, problem, rec)
 

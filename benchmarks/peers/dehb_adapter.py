@@ -4,7 +4,7 @@ for the parallel benchmark."""
 from __future__ import annotations
 
 import tempfile
-from typing import Any, List
+from typing import Any, List, Optional
 
 from benchmarks.problems import Problem, to_configspace
 from benchmarks.record import Job
@@ -45,7 +45,7 @@ class DehbAskTell:
         self.dehb.tell(job.handle, {"fitness": float(cost), "cost": float(job.budget)})
 
 
-def make(variant: str, problem: Problem, seed: int, n_workers: int = 1) -> DehbAskTell:
+def make(variant: str, problem: Problem, seed: int, n_workers: int = 1, n_trials: Optional[int] = None) -> DehbAskTell:
     return DehbAskTell(problem, seed)
 
 

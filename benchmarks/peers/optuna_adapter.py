@@ -4,12 +4,14 @@ A trial is one configuration trained rung by rung (budgets ``min_budget * eta**k
 rung it reports its cost and asks the pruner whether to go on. Optuna's trials *resume*
 training, so an evaluation on rung k is charged ``budget_k - budget_{k-1}``, not ``budget_k``
 (the other libraries here restart each evaluation from scratch and are charged the full budget).
+``optuna-tpe-hb-retrain`` is the same study charged the full budget of every rung, as if each
+rung retrained from scratch: the comparison without the advantage of continued training.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Deque, List, Tuple
+from typing import Any, Deque, List, Optional, Tuple
 
 from benchmarks.problems import Problem
 from benchmarks.record import Job
@@ -19,7 +21,7 @@ VENV = "optuna"
 
 
 def variants() -> List[str]:
-    return ["optuna-tpe-hb", "optuna-random-hb"]
+    return ["optuna-tpe-hb", "optuna-tpe-hb-retrain", "optuna-random-hb"]
 
 
 def versions() -> dict:
@@ -36,14 +38,25 @@ def rungs(problem: Problem) -> List[float]:
     return sorted(out)
 
 
+def rung_charge(rungs: List[float], k: int, retrain: bool) -> float:
+    """The budget rung ``k`` costs: the increment over the previous rung when the trial goes
+    on training (Optuna's way), the whole rung when it retrains.
+
+    >>> rung_charge([1.0, 3.0, 9.0], 2, retrain=False), rung_charge([1.0, 3.0, 9.0], 2, retrain=True)
+    (6.0, 9.0)
+    """
+    return rungs[k] if retrain or k == 0 else rungs[k] - rungs[k - 1]
+
+
 class OptunaAskTell:
     def __init__(self, variant: str, problem: Problem, seed: int):
         import optuna
         from optuna.distributions import FloatDistribution, IntDistribution
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = (optuna.samplers.TPESampler(seed=seed) if variant == "optuna-tpe-hb"
+        sampler = (optuna.samplers.TPESampler(seed=seed) if variant.startswith("optuna-tpe-hb")
                    else optuna.samplers.RandomSampler(seed=seed))
+        self.retrain = variant.endswith("-retrain")
         self.rungs = rungs(problem)
         pruner = optuna.pruners.HyperbandPruner(
             min_resource=int(self.rungs[0]), max_resource=int(self.rungs[-1]), reduction_factor=int(problem.eta))
@@ -63,8 +76,7 @@ class OptunaAskTell:
             trial, k = self.resume.popleft()
         else:
             trial, k = self.study.ask(self.dists), 0
-        prev = self.rungs[k - 1] if k > 0 else 0.0
-        return Job(dict(trial.params), self.rungs[k], self.rungs[k] - prev, (trial, k))
+        return Job(dict(trial.params), self.rungs[k], rung_charge(self.rungs, k, self.retrain), (trial, k))
 
     def tell(self, job: Job, cost: float) -> None:
         trial, k = job.handle
@@ -77,5 +89,5 @@ class OptunaAskTell:
             self.resume.append((trial, k + 1))
 
 
-def make(variant: str, problem: Problem, seed: int, n_workers: int = 1) -> OptunaAskTell:
+def make(variant: str, problem: Problem, seed: int, n_workers: int = 1, n_trials: Optional[int] = None) -> OptunaAskTell:
     return OptunaAskTell(variant, problem, seed)

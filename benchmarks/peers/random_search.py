@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List, Optional
 
 import numpy as np
 
@@ -34,5 +34,5 @@ class RandomSearch:
         pass
 
 
-def make(variant: str, problem: Problem, seed: int, n_workers: int = 1) -> Any:
+def make(variant: str, problem: Problem, seed: int, n_workers: int = 1, n_trials: Optional[int] = None) -> Any:
     return RandomSearch(problem, seed)

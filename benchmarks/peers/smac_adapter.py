@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from typing import List
+from typing import List, Optional
 
 from benchmarks.problems import Problem, to_configspace
 from benchmarks.record import Job
@@ -25,14 +25,17 @@ def versions() -> dict:
 
 
 class SmacAskTell:
-    def __init__(self, variant: str, problem: Problem, seed: int):
+    def __init__(self, variant: str, problem: Problem, seed: int, n_trials: Optional[int] = None):
         from smac import HyperbandFacade, MultiFidelityFacade, Scenario
         from smac.runhistory.dataclasses import TrialValue
 
         self.TrialValue = TrialValue
         facade = MultiFidelityFacade if variant == "smac-mf" else HyperbandFacade
         scenario = Scenario(
-            to_configspace(problem.params, seed=seed), deterministic=True, n_trials=10**9,
+            to_configspace(problem.params, seed=seed), deterministic=True,
+            # the evaluations the budget allows, as a user would set it: SMAC3 sizes its initial
+            # design from n_trials (with 10**9 it would be 10 x dim random configurations)
+            n_trials=n_trials if n_trials is not None else 10**9,
             min_budget=problem.min_budget, max_budget=problem.max_budget, seed=int(seed),
             output_directory=tempfile.mkdtemp(prefix="bench-smac-"),
         )
@@ -47,5 +50,5 @@ class SmacAskTell:
         self.smac.tell(job.handle, self.TrialValue(cost=float(cost)), save=False)
 
 
-def make(variant: str, problem: Problem, seed: int, n_workers: int = 1) -> SmacAskTell:
-    return SmacAskTell(variant, problem, seed)
+def make(variant: str, problem: Problem, seed: int, n_workers: int = 1, n_trials: Optional[int] = None) -> SmacAskTell:
+    return SmacAskTell(variant, problem, seed, n_trials)

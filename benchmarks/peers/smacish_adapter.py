@@ -52,7 +52,7 @@ class SmacishAskTell:
         self.opt.tell(job.handle, cost)
 
 
-def make(variant: str, problem: Problem, seed: int, n_workers: int = 1) -> SmacishAskTell:
+def make(variant: str, problem: Problem, seed: int, n_workers: int = 1, n_trials: Optional[int] = None) -> SmacishAskTell:
     return SmacishAskTell(make_optimizer(variant, problem, seed, n_workers), n_workers)
 
 
