@@ -74,7 +74,9 @@ class RandomForestSelector:
             the [0, 1]-scaled input space, times the square root of the number of
             hyperparameters; 0 switches it off.
         refit_growth: with many data, refit only once the data the forest is fit on grew by
-            this fraction since the last fit (always after at least one new trial).
+            this fraction since the last fit.
+        refit_after: and only once at least this many trials finished since the last fit (in
+            between, proposals come from the last fit's pool, penalised around earlier picks).
         model_budgets: ``"all"`` (default): once a budget has ``min_points_in_model``
             configurations, fit on every finished trial of every budget, the budget
             (log-scaled to [0, 1] over the budgets seen) an extra input, and maximise the
@@ -103,6 +105,7 @@ class RandomForestSelector:
         local_search_steps: int = 20,
         penalty_radius: float = 0.1,
         refit_growth: float = 0.01,
+        refit_after: int = 1,
         model_budgets: str = "all",
     ):
         errors = []
@@ -128,6 +131,7 @@ class RandomForestSelector:
             ("n_trees", n_trees, 1), ("min_samples_split", min_samples_split, 2),
             ("min_samples_leaf", min_samples_leaf, 1), ("n_candidates", n_candidates, 1),
             ("n_local_starts", n_local_starts, 0), ("local_search_steps", local_search_steps, 0),
+            ("refit_after", refit_after, 1),
         ):
             if not _is_int(value, low):
                 errors.append(f"{name} is {value!r}, but must be an int >= {low}")
@@ -156,6 +160,7 @@ class RandomForestSelector:
         self.local_search_steps = local_search_steps
         self.penalty_radius = float(penalty_radius)
         self.refit_growth = float(refit_growth)
+        self.refit_after = int(refit_after)
         self.model_budgets = model_budgets
 
         seeds = np.random.SeedSequence(self.seed).generate_state(4)
@@ -257,7 +262,7 @@ class RandomForestSelector:
         if mode != self._fit_mode:
             return True
         new = self._n_fit_trials(self._data, level, mode) - self._fit_trials
-        return new >= max(1, int(self.refit_growth * self._fit_trials))
+        return new >= max(self.refit_after, int(self.refit_growth * self._fit_trials))
 
     def _fit(self, level: float, runhistory: RunHistory) -> None:
         self._fit_spec = {

@@ -1,0 +1,173 @@
+"""The headline comparison: smacish's default against each peer's default, on held-out seeds.
+
+    python -m benchmarks.heldout                                  # every problem, 30 held-out seeds
+    python -m benchmarks.heldout --problems standard --seeds 10 --adapters smacish,optuna
+    python -m benchmarks.heldout --table                          # only print the stored result
+
+One row per peer default, never a best-of-N: smacish ``Hyperband`` with its default selector
+against SMAC3's ``MultiFidelityFacade``, Optuna's TPE with its ``HyperbandPruner`` (charged the
+increment, as Optuna trains on, and charged the whole rung), DEHB and HpBandSter's BOHB, each
+with its own defaults and told the evaluations its budget allows
+(:func:`benchmarks.peers.hyperband_trials`). Every run gets ``--units`` full evaluations of
+budget; the seeds are :data:`benchmarks.stats.HELDOUT_SEEDS`, which no tuning decision looks at
+(:mod:`benchmarks.tune` refuses them). Per problem and overall: the paired ratio of final
+regret (synthetic problems) or validation error, with a Wilcoxon p-value, a bootstrap interval
+and, overall, the leave-one-problem-out range (:mod:`benchmarks.stats`). numpy's CPU dispatch
+features and the thread settings are stored with the result: the figures are reproducible on
+the same CPU from the same seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional
+
+from benchmarks.problems import PROBLEMS, STANDARD, get_problem
+from benchmarks.record import run_curves
+from benchmarks.runner import THREAD_ENV, adapter_names, keep_other_batches, load, run_batch, save
+from benchmarks.stats import DEV_SEEDS, HELDOUT_SEEDS, compare, compare_overall, fmt_comparison
+
+OURS = "smacish-rf"
+DEFAULTS: Dict[str, List[str]] = {
+    "smacish": [OURS],
+    "smac": ["smac-mf"],
+    "optuna": ["optuna-tpe-hb", "optuna-tpe-hb-retrain"],
+    "dehb": ["dehb"],
+    "hpbandster": ["hpbandster-bohb"],
+}
+PROBLEM_SETS = {"standard": STANDARD, "ours": [p for p in PROBLEMS if p not in STANDARD], "all": list(PROBLEMS)}
+NAME = "heldout"
+
+
+def numpy_dispatch() -> Dict[str, Any]:
+    """What decides numpy's floating-point results on this machine: its version, the CPU
+    features its dispatcher uses, and the thread settings of the benchmark processes."""
+    import numpy as np
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return {"numpy": np.__version__, "cpu_features": sorted(k for k, v in __cpu_features__.items() if v),
+            "dispatch_targets": sorted(__cpu_dispatch__), "threads": dict(THREAD_ENV),
+            "cpu_count": os.cpu_count()}
+
+
+def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], units: float, jobs: int,
+        log: Any = None, name: str = NAME) -> Dict[str, Any]:
+    names = [a for a in adapter_names(adapters or list(DEFAULTS)) if a in DEFAULTS]
+    spec = {"task": "quality", "problems": problems, "seeds": seeds, "budget_units": {p: units for p in problems}}
+
+    def one(adapter: str) -> Dict[str, Any]:
+        t0 = time.perf_counter()
+        batch = run_batch(adapter, dict(spec, variants=DEFAULTS[adapter]), timeout=12 * 3600, log=log)
+        n_ok = sum("record" in r for r in batch.get("runs", []))
+        print(f"  held-out: {adapter}: {n_ok} runs in {time.perf_counter() - t0:.0f} s "
+              f"{batch.get('skipped') or ''}", flush=True)
+        return batch
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        batches = dict(zip(names, pool.map(one, names)))
+    settings = {"seeds": seeds, "problems": problems, "units": units}
+    batches, command = keep_other_batches(name, settings, batches, "python -m benchmarks.heldout"
+                                          + (" --dev" if name != NAME else ""), rerun=bool(adapters))
+    result = {"settings": settings, "command": command, "batches": batches, "machine": numpy_dispatch(),
+              "seconds": time.perf_counter() - started}
+    save(name, result)
+    return result
+
+
+def finals(result: Dict[str, Any]) -> Dict[str, Dict[str, Dict[int, float]]]:
+    """``{variant: {problem: {seed: final regret or validation error}}}``."""
+    out: Dict[str, Dict[str, Dict[int, float]]] = {}
+    for batch in result["batches"].values():
+        for r in batch.get("runs", []):
+            if "record" not in r:
+                continue
+            curve = run_curves(get_problem(r["problem"]), r["record"])["regret"]
+            out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = (
+                float(curve[-1]) if len(curve) else float("inf"))
+    return out
+
+
+def floor_of(problem_name: str) -> float:
+    info = get_problem(problem_name).info
+    return float(info.get("regret_floor") or info.get("noise_sd_max_budget") or 1e-3)
+
+
+def comparisons(result: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """``{peer variant: {problem or "overall": Comparison}}`` of smacish's default against it."""
+    by = finals(result)
+    ours = by.get(OURS, {})
+    out: Dict[str, Dict[str, Any]] = {}
+    order = [v for vs in DEFAULTS.values() for v in vs]
+    for variant, per_problem in sorted(by.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])):
+        if variant == OURS:
+            continue
+        common = [p for p in result["settings"]["problems"] if p in per_problem and p in ours]
+        cells = {p: compare(ours[p], per_problem[p], floor_of(p)) for p in common}
+        cells["overall"] = compare_overall({p: (ours[p], per_problem[p], floor_of(p)) for p in common})
+        out[variant] = cells
+    return out
+
+
+def table(result: Dict[str, Any]) -> str:
+    """Markdown: one column per peer default, one row per problem, the overall row first."""
+    comps = comparisons(result)
+    peers = list(comps)
+    if not peers:
+        return "No result of smacish's default and a peer on the same problems yet.\n"
+    rows = [["problem"] + [f"vs {p}" for p in peers]]
+    for problem in ["overall"] + result["settings"]["problems"]:
+        cells = [comps[p].get(problem) for p in peers]
+        if all(c is None for c in cells):
+            continue
+        label = "**overall**" if problem == "overall" else problem
+        rows.append([label] + [_cell(c) for c in cells])
+    text = "\n".join("| " + " | ".join(r) + " |" for r in [rows[0], ["---"] * len(rows[0])] + rows[1:])
+    losses = [f"{p} on {prob}" for p in peers for prob, c in comps[p].items()
+              if prob != "overall" and c.ratio > 1 and c.significant]
+    text += ("\n\nWhere a peer is significantly better (p < 0.05): " + (", ".join(losses) if losses else "nowhere") + ".\n")
+    return text
+
+
+def _cell(c: Any) -> str:
+    if c is None:
+        return "—"
+    text = fmt_comparison(c)
+    return f"**{text}**" if c.significant and c.ratio < 1 else text
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=len(HELDOUT_SEEDS), help="the first N held-out seeds")
+    parser.add_argument("--problems", nargs="*", default=["all"], help="names or sets: " + ", ".join(PROBLEM_SETS))
+    parser.add_argument("--adapters", default=None, help="comma-separated (default: smacish and every peer)")
+    parser.add_argument("--units", type=float, default=21.0, help="budget per run, in full evaluations")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--table", action="store_true", help="print the stored result's table, run nothing")
+    parser.add_argument("--dev", action="store_true",
+                        help="the same on the development seeds (for tuning; stored apart, never reported)")
+    args = parser.parse_args(argv)
+    name = "dev-peers" if args.dev else NAME
+    if args.table:
+        result = load(name)
+        if result is None:
+            parser.error("no stored held-out result; run python -m benchmarks.heldout first")
+    else:
+        problems = [n for p in args.problems for n in PROBLEM_SETS.get(p, [p])]
+        for p in problems:
+            get_problem(p)
+        adapters = args.adapters.split(",") if args.adapters else None
+        seeds = list((DEV_SEEDS if args.dev else HELDOUT_SEEDS)[: args.seeds])
+        result = run(seeds, problems, adapters, args.units, args.jobs, name=name)
+    print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

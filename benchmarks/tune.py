@@ -1,0 +1,151 @@
+"""Tune smacish's default on the development seeds, and only there.
+
+    python -m benchmarks.tune                                   # rf against its variants, serial
+    python -m benchmarks.tune --variants rf kde rf-refit4 --problems standard --units 21
+    python -m benchmarks.tune --variants rf 'mine={"selector": "rf", "refit_after": 8}'
+
+Each variant is a selector (``rf``, ``kde``, ``random``) with options, inside
+``Hyperband(min_budget, max_budget, eta=3)``, driven through the same recorder as the peers
+(:mod:`benchmarks.record`: same incumbent rule, same budget accounting), ``units`` full
+evaluations of budget per run. For each problem and variant: the paired ratio of final regret
+to the first variant (the baseline) by seed, with :mod:`benchmarks.stats`; then the same over
+all problems, with the leave-one-problem-out range. Seeds are :data:`benchmarks.stats.DEV_SEEDS`
+(or a subset): a held-out seed is refused, so no tuning decision can look at one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Dict, List, Tuple
+
+import numpy as np
+
+from benchmarks.problems import PROBLEMS, STANDARD, get_problem, to_configspace
+from benchmarks.record import Recorder, drive, optimiser_gaps, run_curves
+from benchmarks.runner import save
+from benchmarks.stats import DEV_SEEDS, compare, compare_overall, fmt_comparison
+
+VARIANTS: Dict[str, Dict[str, Any]] = {
+    "rf": {"selector": "rf"},
+    "kde": {"selector": "kde"},
+    "random": {"selector": "random"},
+    "rf-refit2": {"selector": "rf", "refit_after": 2},
+    "rf-refit4": {"selector": "rf", "refit_after": 4},
+    "rf-refit8": {"selector": "rf", "refit_after": 8},
+}
+PROBLEM_SETS = {
+    "standard": STANDARD,
+    "synthetic": [n for n in PROBLEMS if get_problem(n).kind == "synthetic"],
+    "all": list(PROBLEMS),
+}
+
+
+def parse_variant(text: str) -> Tuple[str, Dict[str, Any]]:
+    """``name`` (one of :data:`VARIANTS`) or ``name={"selector": ..., option: value}``."""
+    name, eq, spec = text.partition("=")
+    if eq:
+        options = json.loads(spec)
+        if options.get("selector") not in ("rf", "kde", "random"):
+            raise ValueError(f"variant {name}: 'selector' must be rf, kde or random")
+        return name, options
+    if name not in VARIANTS:
+        raise ValueError(f"variant {name!r} is unknown; known: {sorted(VARIANTS)}, or name={{json}}")
+    return name, VARIANTS[name]
+
+
+def make_selector(options: Dict[str, Any], space: Any, seed: int) -> Any:
+    from smacish.selection import RandomForestSelector, RandomSelector
+    from smacish.selection.kde import KDESelector
+
+    rest = {k: v for k, v in options.items() if k != "selector"}
+    cls = {"rf": RandomForestSelector, "kde": KDESelector, "random": RandomSelector}[options["selector"]]
+    return cls(space, seed=seed, **rest)
+
+
+def run_one(job: Tuple[str, Dict[str, Any], str, int, float]) -> Dict[str, Any]:
+    """One run: final regret (or validation error) and the optimiser's median time per trial."""
+    import warnings
+
+    import smacish
+    from benchmarks.peers.smacish_adapter import SmacishAskTell
+
+    warnings.filterwarnings("ignore")
+    name, options, problem_name, seed, units = job
+    problem = get_problem(problem_name)
+    space = to_configspace(problem.params, seed=seed)
+    selector_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
+    opt = smacish.Optimizer(space, smacish.Hyperband(min_budget=problem.min_budget, max_budget=problem.max_budget,
+                                                     eta=problem.eta),
+                            selector=make_selector(options, space, selector_seed), seed=seed)
+    rec = Recorder(problem, seed, budget_limit=units)
+    t0 = time.perf_counter()
+    drive(SmacishAskTell(opt), rec)
+    record = rec.to_json()
+    curves = run_curves(problem, record)
+    return {"variant": name, "problem": problem_name, "seed": seed,
+            "final": float(curves["regret"][-1]) if len(curves["regret"]) else float("inf"),
+            "optimiser_ms": 1e3 * float(np.median(optimiser_gaps(record["rows"]))),
+            "seconds": time.perf_counter() - t0}
+
+
+def floor_of(problem_name: str) -> float:
+    info = get_problem(problem_name).info
+    return float(info.get("regret_floor") or info.get("noise_sd_max_budget") or 1e-3)
+
+
+def report(runs: List[Dict[str, Any]], names: List[str]) -> str:
+    base = names[0]
+    by: Dict[Tuple[str, str], Dict[int, float]] = {}
+    for r in runs:
+        by.setdefault((r["variant"], r["problem"]), {})[r["seed"]] = r["final"]
+    problems = sorted({r["problem"] for r in runs})
+    lines = [f"final regret: each variant against {base} (ratio < 1: the variant is better), paired by seed"]
+    for name in names[1:]:
+        lines.append(f"\n{name} / {base}")
+        for p in problems:
+            c = compare(by.get((name, p), {}), by.get((base, p), {}), floor_of(p))
+            med = statistics.median(by[(name, p)].values()) if (name, p) in by else float("nan")
+            lines.append(f"  {p:22s} {fmt_comparison(c):55s} median {med:.4g}")
+        overall = compare_overall({p: (by.get((name, p), {}), by.get((base, p), {}), floor_of(p)) for p in problems})
+        lines.append(f"  {'overall':22s} {fmt_comparison(overall)}")
+    lines.append("\nmedian optimiser ms per trial: " + ", ".join(
+        f"{n} {statistics.median(r['optimiser_ms'] for r in runs if r['variant'] == n):.2f}" for n in names))
+    return "\n".join(lines)
+
+
+def main(argv: List[str] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="*", default=["rf", "rf-refit4", "kde"])
+    parser.add_argument("--problems", nargs="*", default=["standard"],
+                        help="problem names or sets: " + ", ".join(PROBLEM_SETS))
+    parser.add_argument("--seeds", type=int, nargs="*", default=list(DEV_SEEDS))
+    parser.add_argument("--units", type=float, default=21.0, help="budget per run, in full evaluations")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    held_out = sorted(set(args.seeds) - set(DEV_SEEDS))
+    if held_out:
+        parser.error(f"seeds {held_out} are not development seeds ({DEV_SEEDS[0]}..{DEV_SEEDS[-1]}); "
+                     "tuning never looks at held-out seeds")
+    variants = [parse_variant(v) for v in args.variants]
+    problems = [n for p in args.problems for n in PROBLEM_SETS.get(p, [p])]
+    for p in problems:
+        get_problem(p)
+    jobs = [(n, o, p, s, args.units) for s in args.seeds for p in problems for n, o in variants]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        runs = list(pool.map(run_one, jobs, chunksize=4))
+    names = [n for n, _ in variants]
+    text = report(runs, names)
+    print(text)
+    print(f"\n{len(runs)} runs in {time.perf_counter() - t0:.0f} s")
+    save(f"tune-{int(time.time())}", {"variants": dict(variants), "problems": problems, "seeds": args.seeds,
+                                      "units": args.units, "runs": runs, "report": text})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
