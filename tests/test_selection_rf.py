@@ -374,3 +374,45 @@ def test_a_killed_run_resumes_exactly(tmp_path):
     assert _rows(resumed) == _rows(reference)
     model_made = [i for i, _ in reference.runhistory.items() if getattr(i.config, "origin", None) == "rf"]
     assert len(model_made) > 10  # the model was proposing on both sides of the kill
+
+
+# ---------------------------------------------------------------------- misleading budgets
+def _history_with_budgets(rank_on: dict, n: int = 12):
+    """``n`` configurations on budgets 1, 3, 9; on each budget the cost is ``sign * x``."""
+    from ConfigSpace import ConfigurationSpace
+
+    from smacish.runhistory import RunHistory
+    from smacish.trial import TrialInfo, TrialValue
+
+    cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    rh = RunHistory(cs)
+    for config in cs.sample_configuration(n):
+        for budget, sign in rank_on.items():
+            rh.add(TrialInfo(config, budget=budget), TrialValue(cost=sign * config["x"]))
+    return cs, rh
+
+
+def test_budgets_that_rank_configurations_otherwise_are_left_out_with_those_below():
+    from smacish.selection._encoding import SpaceEncoder
+    from smacish.selection._training import TrainingData
+
+    cs, rh = _history_with_budgets({1.0: 1.0, 3.0: -1.0, 9.0: 1.0})  # budget 3 ranks them backwards
+    data = TrainingData(SpaceEncoder(cs))
+    data.update(rh)
+    assert data.rank_correlation(3.0, 9.0) == (pytest.approx(-1.0), 12)
+    assert data.informative_levels(0.0) == [9.0]  # 3 misleads about 9, so 1 (judged by 3) goes too
+    assert data.informative_levels(None) == [1.0, 3.0, 9.0]
+    assert data.informative_levels(0.0, min_pairs=13) == [1.0, 3.0, 9.0]  # too few pairs to judge
+    cs, rh = _history_with_budgets({1.0: 1.0, 3.0: 1.0, 9.0: 1.0})
+    data = TrainingData(SpaceEncoder(cs))
+    data.update(rh)
+    assert data.informative_levels(0.0) == [1.0, 3.0, 9.0]
+    X, y, ids = data.dataset_all(levels=[3.0, 9.0])
+    assert len(ids) == 24 and set(X[:, -1]) == {0.0, 1.0}
+
+
+def test_min_budget_correlation_is_checked():
+    from ConfigSpace import ConfigurationSpace
+
+    with pytest.raises(ValueError, match=r"min_budget_correlation is 2"):
+        RandomForestSelector(ConfigurationSpace({"x": (0.0, 1.0)}), min_budget_correlation=2)

@@ -138,11 +138,39 @@ class TrainingData:
         """Finished trials on every budget."""
         return sum(entry.n_trials for entry in self._levels.values())
 
-    def dataset_all(self, log_costs: bool = False) -> Tuple[np.ndarray, np.ndarray, List[int]]:
-        """``(X, y, config ids)`` of every budget with a successful trial: one row per
-        configuration and budget, the last column the budget (its log, scaled to [0, 1] over
-        those budgets: 1 is the largest); with ``log_costs``, all costs transformed together."""
+    def rank_correlation(self, level: float, other: float) -> Tuple[float, int]:
+        """Spearman rank correlation of the mean costs on two budgets over the configurations
+        run on both (with a success on each), and how many there are."""
+        a, b = self._levels[level], self._levels[other]
+        both = [c for c in a.sums if c in b.sums and a.n_ok[c] and b.n_ok[c]]
+        if len(both) < 3:
+            return math.nan, len(both)
+        ra = np.argsort(np.argsort([a.sums[c] / a.n_ok[c] for c in both]))
+        rb = np.argsort(np.argsort([b.sums[c] / b.n_ok[c] for c in both]))
+        return float(np.corrcoef(ra, rb)[0, 1]), len(both)
+
+    def informative_levels(self, min_correlation: Optional[float], min_pairs: int = 5) -> List[float]:
+        """The budgets whose results can be trusted to rank configurations as the larger
+        budgets do. From the largest budget down, each budget is compared with the next larger
+        one over the configurations run on both; the first whose rank correlation is
+        ``min_correlation`` or less (with at least ``min_pairs`` such configurations) is left
+        out, and every smaller budget with it, since it would be judged by a budget that
+        misleads. None: every budget."""
         levels = self.levels()
+        if min_correlation is None:
+            return levels
+        for i in range(len(levels) - 1, 0, -1):
+            rho, pairs = self.rank_correlation(levels[i - 1], levels[i])
+            if pairs >= min_pairs and rho <= min_correlation:
+                return levels[i:]
+        return levels
+
+    def dataset_all(self, log_costs: bool = False, levels: Optional[List[float]] = None) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+        """``(X, y, config ids)`` of every budget with a successful trial (or of ``levels``):
+        one row per configuration and budget, the last column the budget (its log, scaled to
+        [0, 1] over those budgets: 1 is the largest); with ``log_costs``, all costs
+        transformed together."""
+        levels = self.levels() if levels is None else levels
         low, high = math.log(levels[0]), math.log(levels[-1])
         Xs, ys, ids = [], [], []
         for level in levels:

@@ -83,6 +83,10 @@ class RandomForestSelector:
             acquisition at the largest budget seen, against the best mean predicted there for
             an evaluated configuration; ``"largest"``: fit on the largest budget with
             ``min_points_in_model`` configurations only (BOHB's rule).
+        min_budget_correlation: with ``model_budgets="all"``, leave a budget's results out of
+            the fit once at least 5 configurations ran on it and on the largest budget and
+            the rank correlation of their costs there is at most this (low budgets that
+            mislead); None keeps every budget.
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class RandomForestSelector:
         refit_growth: float = 0.01,
         refit_after: int = 1,
         model_budgets: str = "all",
+        min_budget_correlation: Optional[float] = None,
     ):
         errors = []
         if not isinstance(configspace, ConfigurationSpace):
@@ -141,6 +146,9 @@ class RandomForestSelector:
             errors.append(f"penalty_radius is {penalty_radius!r}, but must be a number >= 0")
         if not _is_real(refit_growth) or refit_growth < 0:
             errors.append(f"refit_growth is {refit_growth!r}, but must be a number >= 0")
+        if min_budget_correlation is not None and (not _is_real(min_budget_correlation)
+                                                   or not -1 <= min_budget_correlation <= 1):
+            errors.append(f"min_budget_correlation is {min_budget_correlation!r}, but must be None or a number in [-1, 1]")
         if model_budgets not in MODEL_BUDGETS:
             errors.append(f"model_budgets is {model_budgets!r}, but must be one of {MODEL_BUDGETS}")
         if errors:
@@ -161,6 +169,7 @@ class RandomForestSelector:
         self.penalty_radius = float(penalty_radius)
         self.refit_growth = float(refit_growth)
         self.refit_after = int(refit_after)
+        self.min_budget_correlation = None if min_budget_correlation is None else float(min_budget_correlation)
         self.model_budgets = model_budgets
 
         seeds = np.random.SeedSequence(self.seed).generate_state(4)
@@ -285,7 +294,8 @@ class RandomForestSelector:
             predict = self._forest.predict
             costs = y
         else:
-            X, y, row_ids = data.dataset_all(log_costs=self.log_costs)
+            X, y, row_ids = data.dataset_all(log_costs=self.log_costs,
+                                             levels=data.informative_levels(self.min_budget_correlation))
             self._forest.fit(X, y)
 
             def predict(rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
