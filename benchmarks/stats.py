@@ -24,7 +24,7 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-DEV_SEEDS: Tuple[int, ...] = tuple(range(10))
+DEV_SEEDS: Tuple[int, ...] = tuple(range(30))
 HELDOUT_SEEDS: Tuple[int, ...] = tuple(range(1000, 1030))
 
 
