@@ -94,11 +94,6 @@ def finals(result: Dict[str, Any]) -> Dict[str, Dict[str, Dict[int, float]]]:
     return out
 
 
-def floor_of(problem_name: str) -> float:
-    info = get_problem(problem_name).info
-    return float(info.get("regret_floor") or info.get("noise_sd_max_budget") or 1e-3)
-
-
 def comparisons(result: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     """``{peer variant: {problem or "overall": Comparison}}`` of smacish's default against it."""
     by = finals(result)
@@ -109,8 +104,8 @@ def comparisons(result: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
         if variant == OURS:
             continue
         common = [p for p in result["settings"]["problems"] if p in per_problem and p in ours]
-        cells = {p: compare(ours[p], per_problem[p], floor_of(p)) for p in common}
-        cells["overall"] = compare_overall({p: (ours[p], per_problem[p], floor_of(p)) for p in common})
+        cells = {p: compare(ours[p], per_problem[p], get_problem(p).regret_floor) for p in common}
+        cells["overall"] = compare_overall({p: (ours[p], per_problem[p], get_problem(p).regret_floor) for p in common})
         out[variant] = cells
     return out
 

@@ -97,6 +97,12 @@ class Problem:
         return None if self.true_regret_fn is None else float(self.true_regret_fn(x))
 
     @property
+    def regret_floor(self) -> float:
+        """Differences of final regret below this are noise (the comparisons floor at it): the
+        noise sd at the highest budget, or the problem's own figure where it is noiseless."""
+        return float(self.info.get("regret_floor") or self.info.get("noise_sd_max_budget") or 1e-3)
+
+    @property
     def metric(self) -> str:
         return "regret" if self.true_regret_fn is not None else "validation error"
 

@@ -92,11 +92,6 @@ def run_one(job: Tuple[str, Dict[str, Any], str, int, float]) -> Dict[str, Any]:
             "seconds": time.perf_counter() - t0}
 
 
-def floor_of(problem_name: str) -> float:
-    info = get_problem(problem_name).info
-    return float(info.get("regret_floor") or info.get("noise_sd_max_budget") or 1e-3)
-
-
 def report(runs: List[Dict[str, Any]], names: List[str]) -> str:
     base = names[0]
     by: Dict[Tuple[str, str], Dict[int, float]] = {}
@@ -107,10 +102,10 @@ def report(runs: List[Dict[str, Any]], names: List[str]) -> str:
     for name in names[1:]:
         lines.append(f"\n{name} / {base}")
         for p in problems:
-            c = compare(by.get((name, p), {}), by.get((base, p), {}), floor_of(p))
+            c = compare(by.get((name, p), {}), by.get((base, p), {}), get_problem(p).regret_floor)
             med = statistics.median(by[(name, p)].values()) if (name, p) in by else float("nan")
             lines.append(f"  {p:22s} {fmt_comparison(c):55s} median {med:.4g}")
-        overall = compare_overall({p: (by.get((name, p), {}), by.get((base, p), {}), floor_of(p)) for p in problems})
+        overall = compare_overall({p: (by.get((name, p), {}), by.get((base, p), {}), get_problem(p).regret_floor) for p in problems})
         lines.append(f"  {'overall':22s} {fmt_comparison(overall)}")
     lines.append("\nmedian optimiser ms per trial: " + ", ".join(
         f"{n} {statistics.median(r['optimiser_ms'] for r in runs if r['variant'] == n):.2f}" for n in names))
