@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional
@@ -61,18 +62,26 @@ def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], un
     names = [a for a in adapter_names(adapters or list(DEFAULTS)) if a in DEFAULTS]
     spec = {"task": "quality", "problems": problems, "seeds": seeds, "budget_units": {p: units for p in problems}}
 
+    settings = {"seeds": seeds, "problems": problems, "units": units}
+    done: Dict[str, Any] = {}
+    lock = threading.Lock()
+    started = time.perf_counter()
+
     def one(adapter: str) -> Dict[str, Any]:
         t0 = time.perf_counter()
         batch = run_batch(adapter, dict(spec, variants=DEFAULTS[adapter]), timeout=12 * 3600, log=log)
         n_ok = sum("record" in r for r in batch.get("runs", []))
         print(f"  held-out: {adapter}: {n_ok} runs in {time.perf_counter() - t0:.0f} s "
               f"{batch.get('skipped') or ''}", flush=True)
+        with lock:  # what is done is kept, should the run be stopped before the others end
+            done[adapter] = batch
+            save(name + "-partial", {"settings": settings, "batches": dict(done), "machine": numpy_dispatch(),
+                                     "command": "python -m benchmarks.heldout (partial)",
+                                     "seconds": time.perf_counter() - started})
         return batch
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         batches = dict(zip(names, pool.map(one, names)))
-    settings = {"seeds": seeds, "problems": problems, "units": units}
     batches, command = keep_other_batches(name, settings, batches, "python -m benchmarks.heldout"
                                           + (" --dev" if name != NAME else ""), rerun=bool(adapters))
     result = {"settings": settings, "command": command, "batches": batches, "machine": numpy_dispatch(),
