@@ -26,8 +26,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional
 
-from benchmarks.problems import PROBLEMS, STANDARD, get_problem
-from benchmarks.record import run_curves
+from benchmarks.problems import PROBLEMS, STANDARD, WITH_TEST_SPLIT, get_problem
+from benchmarks.record import final_value
 from benchmarks.runner import THREAD_ENV, adapter_names, keep_other_batches, load, run_batch, save
 from benchmarks.stats import DEV_SEEDS, HELDOUT_SEEDS, compare, compare_overall, fmt_comparison
 
@@ -39,7 +39,8 @@ DEFAULTS: Dict[str, List[str]] = {
     "dehb": ["dehb"],
     "hpbandster": ["hpbandster-bohb"],
 }
-PROBLEM_SETS = {"standard": STANDARD, "ours": [p for p in PROBLEMS if p not in STANDARD], "all": list(PROBLEMS)}
+PROBLEM_SETS = {"standard": STANDARD, "ml": WITH_TEST_SPLIT, "headline": STANDARD + WITH_TEST_SPLIT,
+                "ours": [p for p in PROBLEMS if p not in STANDARD + WITH_TEST_SPLIT], "all": list(PROBLEMS)}
 NAME = "heldout"
 
 
@@ -97,9 +98,8 @@ def finals(result: Dict[str, Any]) -> Dict[str, Dict[str, Dict[int, float]]]:
         for r in batch.get("runs", []):
             if "record" not in r:
                 continue
-            curve = run_curves(get_problem(r["problem"]), r["record"])["regret"]
-            out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = (
-                float(curve[-1]) if len(curve) else float("inf"))
+            out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = final_value(
+                get_problem(r["problem"]), r["record"], int(r["seed"]))
     return out
 
 
@@ -149,7 +149,7 @@ def _cell(c: Any) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=len(HELDOUT_SEEDS), help="the first N held-out seeds")
-    parser.add_argument("--problems", nargs="*", default=["all"], help="names or sets: " + ", ".join(PROBLEM_SETS))
+    parser.add_argument("--problems", nargs="*", default=["headline"], help="names or sets: " + ", ".join(PROBLEM_SETS))
     parser.add_argument("--adapters", default=None, help="comma-separated (default: smacish and every peer)")
     parser.add_argument("--units", type=float, default=21.0, help="budget per run, in full evaluations")
     parser.add_argument("--jobs", type=int, default=2)

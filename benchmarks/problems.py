@@ -93,6 +93,12 @@ class Problem:
     def evaluate(self, x: Dict[str, Any], budget: float, seed: int = 0) -> float:
         return float(self.evaluate_fn(x, float(budget), int(seed)))
 
+    def test_error(self, x: Dict[str, Any], seed: int) -> Optional[float]:
+        """The error on the task's held-out test split of ``x`` trained at the full budget on
+        the seed's train split (tasks of :mod:`benchmarks.ml_tasks`), else None."""
+        fn = self.info.get("test_error")
+        return None if fn is None else float(fn(x, int(seed)))
+
     def true_regret(self, x: Dict[str, Any]) -> Optional[float]:
         return None if self.true_regret_fn is None else float(self.true_regret_fn(x))
 
@@ -337,3 +343,10 @@ for _dim in (3, 6):
     for _level in _sp.MFH_LEVELS:
         PROBLEMS[f"mfh{_dim}-{_level}"] = lambda dim=_dim, level=_level: _sp.make_mfhartmann(dim, level)
 PROBLEMS.update({"branin-boca": _sp.make_branin_boca, "currin": _sp.make_currin, "park1": _sp.make_park1})
+
+# real tasks with a held-out test split
+from benchmarks import ml_tasks as _ml  # noqa: E402
+
+WITH_TEST_SPLIT = ["sgd-digits-test", "hgb-cancer-test", "mlp-digits-test"]
+PROBLEMS.update({"sgd-digits-test": _ml.make_sgd_digits_test, "hgb-cancer-test": _ml.make_hgb_cancer_test,
+                 "mlp-digits-test": _ml.make_mlp_digits_test})

@@ -173,6 +173,19 @@ def run_curves(problem: Any, record: Dict[str, Any]) -> Dict[str, np.ndarray]:
     return {"spent": spent, "wall": rows[:, 1] if len(rows) else np.zeros(0), "regret": regret}
 
 
+def final_value(problem: Any, record: Dict[str, Any], seed: int) -> float:
+    """What a run is judged by at its end: the incumbent's exact regret (synthetic problems),
+    its test error (tasks with a held-out test split), else its validation error."""
+    curves = run_curves(problem, record)
+    if not len(curves["regret"]):
+        return math.inf
+    if problem.info.get("test_error") is None:
+        return float(curves["regret"][-1])
+    rows = np.asarray(record["rows"], dtype=float).reshape(-1, 5)
+    j = incumbent_trace(rows.tolist(), record["xs"])[-1]
+    return problem.test_error({p.name: v for p, v in zip(problem.params, record["xs"][j])}, seed)
+
+
 def _observed_incumbent_cost(rows: np.ndarray, xs: Sequence[Sequence[float]], inc: List[int]) -> np.ndarray:
     out = np.full(len(rows), np.inf)
     sums: Dict[tuple, List[float]] = {}

@@ -72,3 +72,32 @@ def test_park1_optimum_is_the_corner():
     rng = np.random.default_rng(2)
     assert min(p.true_regret(sample_uniform(p.params, rng)) for _ in range(2000)) > 0.0
     assert math.isfinite(p.evaluate({"x1": 0.0, "x2": 0.5, "x3": 0.5, "x4": 0.5}, 1, 0))  # z = 0 is defined
+
+
+# ---------------------------------------------------------------------- tasks with a test split
+def test_the_train_validation_split_varies_with_the_seed_and_the_test_split_does_not():
+    from benchmarks.ml_tasks import split
+
+    a, b = split("cancer", 0), split("cancer", 1)
+    assert len(a[2]) == len(b[2]) and (a[5] == b[5]).all()  # the same test labels ...
+    assert not np.array_equal(a[4], b[4]) or not np.array_equal(a[1], b[1])  # ... other validation parts
+    n_rest = len(a[0]) + len(a[1])
+    assert len(a[2]) == pytest.approx(0.25 * (n_rest + len(a[2])), abs=1)
+
+
+def test_a_run_on_a_task_with_a_test_split_is_judged_by_its_incumbent_s_test_error():
+    from benchmarks.problems import WITH_TEST_SPLIT
+    from benchmarks.record import Recorder, final_value
+
+    assert set(WITH_TEST_SPLIT) <= set(PROBLEMS)
+    p = get_problem("hgb-cancer-test")
+    good = {"learning_rate": 0.1, "max_leaf_nodes": 16, "min_samples_leaf": 10, "l2_regularization": 1e-3}
+    bad = dict(good, learning_rate=0.01, max_leaf_nodes=4)
+    rec = Recorder(p, 0, budget_limit=10)
+    rec.start()
+    for x in (bad, good):
+        rec.evaluate(x, 27, 27)
+    record = rec.to_json()
+    incumbent = good if p.evaluate(good, 27, 0) <= p.evaluate(bad, 27, 0) else bad
+    assert final_value(p, record, 0) == pytest.approx(p.test_error(incumbent, 0))
+    assert 0 <= p.test_error(good, 0) < 0.2 and p.test_error(good, 0) != p.evaluate(good, 27, 0)
