@@ -42,6 +42,8 @@ DEFAULTS: Dict[str, List[str]] = {
 PROBLEM_SETS = {"standard": STANDARD, "ml": WITH_TEST_SPLIT, "headline": STANDARD + WITH_TEST_SPLIT,
                 "ours": [p for p in PROBLEMS if p not in STANDARD + WITH_TEST_SPLIT], "all": list(PROBLEMS)}
 NAME = "heldout"
+FRACTIONS = (0.1, 0.25, 0.5, 1.0)  # of T = total budget x unit / workers, in parallel runs
+PARALLEL_DEFAULTS = {k: v for k, v in DEFAULTS.items() if k != "hpbandster"}  # it owns its threads: no virtual clock
 
 
 def numpy_dispatch() -> Dict[str, Any]:
@@ -59,11 +61,20 @@ def numpy_dispatch() -> Dict[str, Any]:
 
 
 def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], units: float, jobs: int,
-        log: Any = None, name: str = NAME) -> Dict[str, Any]:
-    names = [a for a in adapter_names(adapters or list(DEFAULTS)) if a in DEFAULTS]
+        log: Any = None, name: str = NAME, n_workers: int = 1, unit_seconds: float = 1.0) -> Dict[str, Any]:
+    """Serial runs (``n_workers=1``), or ``n_workers`` workers on a virtual clock: a trial takes
+    its budget x a mean-one lognormal straggler factor (of the trial itself) virtual seconds,
+    a virtual second stands for ``unit_seconds`` real ones, and each library's real ask and
+    tell time is charged to the clock."""
+    defaults = DEFAULTS if n_workers == 1 else PARALLEL_DEFAULTS
+    names = [a for a in adapter_names(adapters or list(defaults)) if a in defaults]
     spec = {"task": "quality", "problems": problems, "seeds": seeds, "budget_units": {p: units for p in problems}}
+    if n_workers > 1:
+        spec.update(task="simulate-quality", n_workers=n_workers, optimiser_scale=1.0 / unit_seconds,
+                    duration={"unit": 1.0, "startup": 0.0, "straggler_sd": 0.3})
 
-    settings = {"seeds": seeds, "problems": problems, "units": units}
+    settings = {"seeds": seeds, "problems": problems, "units": units, "n_workers": n_workers,
+                "unit_seconds": unit_seconds}
     done: Dict[str, Any] = {}
     lock = threading.Lock()
     started = time.perf_counter()
@@ -91,21 +102,27 @@ def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], un
     return result
 
 
-def finals(result: Dict[str, Any]) -> Dict[str, Dict[str, Dict[int, float]]]:
-    """``{variant: {problem: {seed: final regret or validation error}}}``."""
+def finals(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str, Dict[int, float]]]:
+    """``{variant: {problem: {seed: final regret or test error}}}``; in parallel runs, at
+    ``fraction`` of T = total budget x unit / workers (the evaluations ended by then)."""
+    s = result["settings"]
     out: Dict[str, Dict[str, Dict[int, float]]] = {}
     for batch in result["batches"].values():
         for r in batch.get("runs", []):
             if "record" not in r:
                 continue
+            problem = get_problem(r["problem"])
+            until = None
+            if s.get("n_workers", 1) > 1:
+                until = fraction * s["units"] * problem.max_budget / s["n_workers"]
             out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = final_value(
-                get_problem(r["problem"]), r["record"], int(r["seed"]))
+                problem, r["record"], int(r["seed"]), until=until)
     return out
 
 
-def comparisons(result: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+def comparisons(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str, Any]]:
     """``{peer variant: {problem or "overall": Comparison}}`` of smacish's default against it."""
-    by = finals(result)
+    by = finals(result, fraction)
     ours = by.get(OURS, {})
     out: Dict[str, Dict[str, Any]] = {}
     order = [v for vs in DEFAULTS.values() for v in vs]
@@ -136,6 +153,11 @@ def table(result: Dict[str, Any]) -> str:
     losses = [f"{p} on {prob}" for p in peers for prob, c in comps[p].items()
               if prob != "overall" and c.ratio > 1 and c.significant]
     text += ("\n\nWhere a peer is significantly better (p < 0.05): " + (", ".join(losses) if losses else "nowhere") + ".\n")
+    if result["settings"].get("n_workers", 1) > 1:
+        text += "\nOverall, at a fraction of T (total budget x unit / workers):\n\n"
+        for fraction in FRACTIONS:
+            comps_f = comparisons(result, fraction)
+            text += f"- {fraction:.0%} of T: " + "; ".join(f"vs {p} {fmt_comparison(c['overall'])}" for p, c in comps_f.items()) + "\n"
     return text
 
 
@@ -154,10 +176,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--units", type=float, default=21.0, help="budget per run, in full evaluations")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--table", action="store_true", help="print the stored result's table, run nothing")
+    parser.add_argument("--workers", type=int, default=1, help="workers on the virtual clock (1: serial runs)")
+    parser.add_argument("--unit-seconds", type=float, default=1.0,
+                        help="real seconds a virtual second (one budget unit) stands for: 1 'trials take seconds', "
+                             "60 'trials take minutes'; the optimisers' ask + tell time is charged accordingly")
     parser.add_argument("--dev", action="store_true",
                         help="the same on the development seeds (for tuning; stored apart, never reported)")
     args = parser.parse_args(argv)
-    name = "dev-peers" if args.dev else NAME
+    name = ("dev-peers" if args.dev else NAME) + (f"-w{args.workers}-u{args.unit_seconds:g}" if args.workers > 1 else "")
     if args.table:
         result = load(name)
         if result is None:
@@ -168,7 +194,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             get_problem(p)
         adapters = args.adapters.split(",") if args.adapters else None
         seeds = list((DEV_SEEDS if args.dev else HELDOUT_SEEDS)[: args.seeds])
-        result = run(seeds, problems, adapters, args.units, args.jobs, name=name)
+        result = run(seeds, problems, adapters, args.units, args.jobs, name=name, n_workers=args.workers,
+                     unit_seconds=args.unit_seconds)
     print(table(result))
     return 0
 

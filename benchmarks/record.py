@@ -173,9 +173,13 @@ def run_curves(problem: Any, record: Dict[str, Any]) -> Dict[str, np.ndarray]:
     return {"spent": spent, "wall": rows[:, 1] if len(rows) else np.zeros(0), "regret": regret}
 
 
-def final_value(problem: Any, record: Dict[str, Any], seed: int) -> float:
-    """What a run is judged by at its end: the incumbent's exact regret (synthetic problems),
-    its test error (tasks with a held-out test split), else its validation error."""
+def final_value(problem: Any, record: Dict[str, Any], seed: int, until: Optional[float] = None) -> float:
+    """What a run is judged by at its end (or at time ``until``: the evaluations ended by
+    then): the incumbent's exact regret (synthetic problems), its test error (tasks with a
+    held-out test split), else its validation error."""
+    if until is not None:
+        keep = [i for i, row in enumerate(record["rows"]) if row[1] <= until + 1e-9]
+        record = {"rows": [record["rows"][i] for i in keep], "xs": [record["xs"][i] for i in keep]}
     curves = run_curves(problem, record)
     if not len(curves["regret"]):
         return math.inf

@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
@@ -36,10 +37,16 @@ class DurationModel:
 
 
 def simulate(optimiser: AskTell, problem: Problem, seed: int, n_workers: int, budget_units: float,
-             duration: DurationModel) -> Dict[str, Any]:
+             duration: DurationModel, optimiser_scale: float = 0.0) -> Dict[str, Any]:
     """Run ``optimiser`` with ``n_workers`` virtual workers until ``budget_units`` (units of
     ``max_budget``, counting trials in flight) are committed, then let the running ones finish.
     ``optimiser.ask()`` may return None: nothing to run until a result is told.
+
+    ``optimiser_scale`` charges the optimiser's own time to the virtual clock: every ask and
+    tell advances it by the CPU seconds they took times this factor (the driver asks and tells
+    one at a time, so a slow model delays every worker waiting for a trial). With ``unit``
+    virtual seconds per budget unit standing for ``unit`` real seconds, the factor is 1; for
+    trials of minutes, use ``unit = 1`` and a factor of 1/60.
 
     Returns the recorded evaluations (virtual start/end), the worker timeline and utilisation.
     """
@@ -52,9 +59,16 @@ def simulate(optimiser: AskTell, problem: Problem, seed: int, n_workers: int, bu
     timeline: List[List[float]] = []
     committed = 0.0
     limit = budget_units * problem.max_budget
+    def timed(call: Any, *args: Any) -> Any:
+        nonlocal now
+        t0 = time.process_time()
+        out = call(*args)
+        now += (time.process_time() - t0) * optimiser_scale
+        return out
+
     while True:
         while free and committed < limit - 1e-9:
-            job = optimiser.ask()
+            job = timed(optimiser.ask)
             if job is None:  # the optimiser waits for a result
                 break
             cost = problem.evaluate(job.x, job.budget, seed)
@@ -65,8 +79,8 @@ def simulate(optimiser: AskTell, problem: Problem, seed: int, n_workers: int, bu
         if not running:
             break
         end, _, worker, start, job, cost = heapq.heappop(running)
-        now = end
-        optimiser.tell(job, cost)
+        now = max(now, end)
+        timed(optimiser.tell, job, cost)
         rows.append([start, end, job.budget, job.charge, cost])
         xs.append([float(job.x[p.name]) for p in problem.params])
         timeline.append([worker, start, end])

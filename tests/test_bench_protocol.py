@@ -56,3 +56,44 @@ def test_the_headline_table_pairs_the_default_with_each_peer(monkeypatch):
 def test_numpy_dispatch_is_recorded():
     info = heldout.numpy_dispatch()
     assert info["numpy"] and isinstance(info["cpu_features"], list) and info["threads"]["OMP_NUM_THREADS"] == "1"
+
+
+def test_the_virtual_clock_charges_the_optimiser_s_own_time():
+    import time as _time
+
+    from benchmarks.problems import get_problem
+    from benchmarks.record import Job
+    from benchmarks.simclock import DurationModel, simulate
+
+    class SlowAsk:
+        """Always the same trial on the full budget; each ask burns 20 ms of CPU."""
+
+        def ask(self):
+            t0 = _time.process_time()
+            while _time.process_time() - t0 < 0.02:
+                pass
+            return Job({"x1": 0.0, "x2": 0.0}, 27.0, 27.0)
+
+        def tell(self, job, cost):
+            pass
+
+    p = get_problem("branin-hi")
+    no_straggler = DurationModel(unit=1.0, straggler_sd=0.0)
+    free = simulate(SlowAsk(), p, 0, 1, 3, no_straggler)
+    charged = simulate(SlowAsk(), p, 0, 1, 3, no_straggler, optimiser_scale=100.0)  # 20 ms -> >= 2 virtual s
+    assert [r[0] for r in free["rows"]] == [0.0, 27.0, 54.0]
+    starts = [r[0] for r in charged["rows"]]
+    assert starts[0] >= 2.0 and all(b - a >= 27.0 + 2.0 for a, b in zip(starts, starts[1:]))
+
+
+def test_a_run_is_judged_at_a_time_by_what_had_ended_by_then():
+    from benchmarks.problems import get_problem
+    from benchmarks.record import final_value
+
+    p = get_problem("branin-hi")
+    far, near = {"x1": 10.0, "x2": 15.0}, {"x1": 3.14159, "x2": 2.275}
+    record = {"rows": [[0, 10, 27, 27, p.evaluate(far, 27, 0)], [0, 20, 27, 27, p.evaluate(near, 27, 0)]],
+              "xs": [[10.0, 15.0], [3.14159, 2.275]]}
+    assert final_value(p, record, 0, until=15) == pytest.approx(p.true_regret(far))
+    assert final_value(p, record, 0) == pytest.approx(p.true_regret(near))
+    assert final_value(p, record, 0, until=5) == float("inf")

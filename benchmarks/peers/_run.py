@@ -47,6 +47,15 @@ def _one(mod: Any, task: str, variant: str, problem_name: str, seed: int, spec: 
         units = _units(spec, problem_name)
         return simulate(mod.make(variant, problem, seed, n_workers=spec["n_workers"],
                                  n_trials=_trials(problem, units)), problem, seed, spec["n_workers"], units, model)
+    if task == "simulate-quality":  # every library through its own ask/tell, on one virtual clock
+        from benchmarks.simclock import DurationModel, simulate
+
+        units = _units(spec, problem_name)
+        optimiser = mod.make(variant, problem, seed, n_workers=spec["n_workers"], n_trials=_trials(problem, units))
+        out = simulate(optimiser, problem, seed, spec["n_workers"], units, DurationModel(**spec["duration"]),
+                       optimiser_scale=spec.get("optimiser_scale", 0.0))
+        out.pop("timeline")
+        return out
     if task == "dask":
         return mod.run_parallel(variant, problem, seed, spec)
     raise ValueError(f"unknown task {task!r}")
