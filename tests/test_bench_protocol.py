@@ -39,7 +39,7 @@ def test_the_headline_table_pairs_the_default_with_each_peer(monkeypatch):
         "optuna-tpe-hb": {"branin-hi": {s: 1.0 for s in seeds}, "park1": {s: 0.1 for s in seeds}},
         "dehb": {"branin-hi": {s: 0.1 for s in seeds}},  # one problem only
     }
-    monkeypatch.setattr(heldout, "finals", lambda result: fake)
+    monkeypatch.setattr(heldout, "finals", lambda result, fraction=1.0: fake)
     result = {"settings": {"problems": ["branin-hi", "park1"]}}
     comps = heldout.comparisons(result)
     assert set(comps) == {"optuna-tpe-hb", "dehb"}  # never smacish against itself
