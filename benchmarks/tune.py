@@ -59,8 +59,7 @@ def parse_variant(text: str) -> Tuple[str, Dict[str, Any]]:
 
 
 def make_selector(options: Dict[str, Any], space: Any, seed: int) -> Any:
-    from smacish.selection import RandomForestSelector, RandomSelector
-    from smacish.selection.kde import KDESelector
+    from smacish.selection import KDESelector, RandomForestSelector, RandomSelector
 
     rest = {k: v for k, v in options.items() if k != "selector"}
     cls = {"rf": RandomForestSelector, "kde": KDESelector, "random": RandomSelector}[options["selector"]]

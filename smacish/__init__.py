@@ -14,7 +14,7 @@ from smacish._lock import RunLockedError
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
 from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
-from smacish.selection import ConfigSelector, RandomForestSelector, RandomSelector
+from smacish.selection import ConfigSelector, KDESelector, RandomForestSelector, RandomSelector
 from smacish.trajectory import Trajectory, TrajectoryEntry
 from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
 
@@ -29,6 +29,7 @@ __all__ = [
     "Incumbent",
     "Optimizer",
     "ParallelScheduler",
+    "KDESelector",
     "RandomForestSelector",
     "RandomSelector",
     "RunHistory",
