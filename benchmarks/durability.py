@@ -125,7 +125,7 @@ def timed_load(directory: Path) -> Dict[str, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     opt = Optimizer.load(directory, durable=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    replayed = opt._log.n_events - covered
+    replayed = opt.run_directory.log.n_events - covered
     trials = len(opt.runhistory)
     opt.close()
     return {"wall": wall, "cpu": cpu, "replayed": replayed, "trials": trials}
@@ -136,7 +136,7 @@ def profile_load(directory: Path, top: int = 25) -> str:
     profiler.enable()
     opt = Optimizer.load(directory, durable=False)
     profiler.disable()
-    opt._log.close()
+    opt.run_directory.log.close()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(top)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +62,8 @@ def numpy_dispatch() -> Dict[str, Any]:
 
 
 def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], units: float, jobs: int,
-        log: Any = None, name: str = NAME, n_workers: int = 1, unit_seconds: float = 1.0) -> Dict[str, Any]:
+        log: Any = None, name: str = NAME, n_workers: int = 1, unit_seconds: float = 1.0,
+        command: str = "python -m benchmarks.heldout") -> Dict[str, Any]:
     """Serial runs (``n_workers=1``), or ``n_workers`` workers on a virtual clock: a trial takes
     its budget x a mean-one lognormal straggler factor (of the trial itself) virtual seconds,
     a virtual second stands for ``unit_seconds`` real ones, and each library's real ask and
@@ -88,14 +90,13 @@ def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], un
         with lock:  # what is done is kept, should the run be stopped before the others end
             done[adapter] = batch
             save(name + "-partial", {"settings": settings, "batches": dict(done), "machine": numpy_dispatch(),
-                                     "command": "python -m benchmarks.heldout (partial)",
+                                     "command": command + " (partial)",
                                      "seconds": time.perf_counter() - started})
         return batch
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         batches = dict(zip(names, pool.map(one, names)))
-    batches, command = keep_other_batches(name, settings, batches, "python -m benchmarks.heldout"
-                                          + (" --dev" if name != NAME else ""), rerun=bool(adapters))
+    batches, command = keep_other_batches(name, settings, batches, command, rerun=bool(adapters))
     result = {"settings": settings, "command": command, "batches": batches, "machine": numpy_dispatch(),
               "seconds": time.perf_counter() - started}
     save(name, result)
@@ -195,7 +196,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         adapters = args.adapters.split(",") if args.adapters else None
         seeds = list((DEV_SEEDS if args.dev else HELDOUT_SEEDS)[: args.seeds])
         result = run(seeds, problems, adapters, args.units, args.jobs, name=name, n_workers=args.workers,
-                     unit_seconds=args.unit_seconds)
+                     unit_seconds=args.unit_seconds,
+                     command=" ".join(["python -m benchmarks.heldout"] + list(argv if argv is not None else sys.argv[1:])))
     print(table(result))
     return 0
 

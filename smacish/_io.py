@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, List, Sequence, Union
+from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
@@ -148,3 +148,29 @@ def space_to_json(space: ConfigurationSpace) -> dict:
 
 def space_from_json(data: dict) -> ConfigurationSpace:
     return ConfigurationSpace.from_serialized_dict(data)
+
+
+def check_storable(key: Any, info: Dict[str, Any], encode: Callable[[], Any]) -> Any:
+    """``encode()``'s result (the log line of a tell, or None without a log); a TypeError that
+    names the first key of ``info`` (a trial's ``additional_info``) that JSON cannot hold, when
+    ``encode`` fails or, without a log, when ``info`` cannot be encoded."""
+    try:
+        line = encode()
+        if line is None and info:
+            dumps(info)
+        return line
+    except (TypeError, ValueError):
+        bad, what = _json_problem(info)
+        raise TypeError(f"trial {key}: additional_info[{bad!r}] is {what}, which a run cannot "
+                        "store; keep additional_info to numbers, strings, lists and dicts") from None
+
+
+def _json_problem(info: Dict[str, Any]) -> Tuple[str, str]:
+    """The first key of ``info`` (which JSON cannot hold) whose value it cannot hold, and what
+    that value is."""
+    for key, value in info.items():
+        try:
+            dumps({str(key): value})
+        except (TypeError, ValueError):
+            return str(key), f"of type {type(value).__name__}"
+    return "?", "keyed by a non-string"

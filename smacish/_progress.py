@@ -29,14 +29,14 @@ class ProgressBar:
 
     def _position(self) -> float:
         opt = self.optimizer
-        return opt.budget_spent if self.by_budget else len(opt.runhistory) - opt._n_warm
+        return opt.budget_spent if self.by_budget else len(opt.runhistory) - opt.n_warmstart_trials
 
     def update(self, *_: Any) -> None:
         position = self._position()
         self.bar.update(position - self._done)
         self._done = position
         best = self.optimizer.trajectory[-1].cost if len(self.optimizer.trajectory) else math.nan
-        self.bar.set_postfix(incumbent=f"{best:.4g}", busy=len(self.optimizer._pending), refresh=False)
+        self.bar.set_postfix(incumbent=f"{best:.4g}", busy=len(self.optimizer.pending), refresh=False)
 
     def close(self) -> None:
         self.bar.close()

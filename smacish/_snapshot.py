@@ -25,7 +25,7 @@ from smacish import _runlog
 from smacish._io import atomic_write_text, config_key, dumps, vector_json
 from smacish.intensifiers._sh_run import trial_from_state, trial_state
 from smacish.trajectory import TrajectoryEntry
-from smacish.trial import StatusType, TrialValue
+from smacish.trial import StatusType, TrialInfo, TrialValue
 
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.optimizer import Optimizer
@@ -64,10 +64,15 @@ class Writer:
         self._chunks_trials: List[str] = []  # ... as JSON, without the list's brackets
         self._chunks_configs: List[str] = []
 
-    def write(self, opt: "Optimizer", events: int, offset: int, runhistory_stat: Optional[list] = None) -> None:
+    def write(self, opt: "Optimizer", path: Path, events: int, offset: int,
+              runhistory_stat: Optional[list] = None) -> None:
         """Write the state standing for the first ``events`` events (``offset`` bytes) of the
-        log, atomically; ``runhistory_stat`` marks the ``runhistory.json`` written with it, so
-        that a resume can tell whether that one is current."""
+        log to ``path``, atomically; ``runhistory_stat`` marks the ``runhistory.json`` written
+        with it, so that a resume can tell whether that one is current."""
+        atomic_write_text(path, self.text(opt, events, offset, runhistory_stat))
+
+    def text(self, opt: "Optimizer", events: int = 0, offset: int = 0, runhistory_stat: Optional[list] = None) -> str:
+        """The state as JSON text (what :meth:`write` writes)."""
         rh = opt.runhistory
         configs = rh.get_configs()
         extra: List[Configuration] = []  # configurations only the scheduler holds
@@ -96,19 +101,18 @@ class Writer:
         state = {
             "format": _FORMAT, "version": 1,
             "log": {"events": events, "offset": offset},
-            "t": opt._now(),
+            "t": opt.clock.now(),
             "runhistory_json": runhistory_stat,
             "n_runhistory_configs": len(configs),
-            "pending": [trial_state(info, ref) for info in opt._pending.values()],
-            "n_warm": opt._n_warm, "warm_budget": opt._warm_budget,
+            "pending": [trial_state(info, ref) for info in opt.pending],
+            "n_warm": opt.n_warmstart_trials, "warm_budget": opt.warmstart_budget,
             "trajectory": [asdict(e) for e in opt.trajectory],
             "scheduler": opt.intensifier.get_state(ref),
             "selector": opt.selector.get_state() if hasattr(opt.selector, "get_state") else None,
         }
         vectors = self._chunks_configs + ([json.dumps(_vectors(extra))[1:-1]] if extra else [])
-        text = (dumps(state)[:-1] + ', "configs": [' + ", ".join(vectors) + '], "trials": ['
+        return (dumps(state)[:-1] + ', "configs": [' + ", ".join(vectors) + '], "trials": ['
                 + ", ".join(self._chunks_trials) + "]}")
-        atomic_write_text(opt.output_dir / _runlog.STATE, text)
 
 
 def file_stat(path: Path) -> Optional[list]:
@@ -148,9 +152,11 @@ def read(directory: Path) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     return state, None
 
 
-def restore(opt: "Optimizer", state: Dict[str, Any]) -> List[tuple]:
-    """Put ``state`` into a freshly set-up optimiser; returns the pending trials' keys in the
-    order they were asked. Damaged content raises (KeyError, TypeError, ValueError, ...)."""
+def restore(opt: "Optimizer", state: Dict[str, Any]) -> Tuple[List[TrialInfo], int, float]:
+    """Put ``state`` into a freshly set-up optimiser's RunHistory, trajectory, intensifier and
+    selector; returns the pending trials in the order they were asked, the number of warm-start
+    trials and their budget (for the optimiser to keep). Damaged content raises (KeyError,
+    TypeError, ValueError, ...)."""
     space = opt.configspace
     configs = [Configuration(space, vector=np.array([np.nan if v is None else v for v in vector], dtype=float))
                for vector in state["configs"]]
@@ -161,14 +167,14 @@ def restore(opt: "Optimizer", state: Dict[str, Any]) -> List[tuple]:
     for row in state["trials"]:
         rh.add(trial_from_state(row[:6], config_of), _value_from_row(row[6:12]),
                walltime=row[12] if len(row) > 12 else None)
+    pending = []
     for row in state["pending"]:
         info = trial_from_state(row, config_of)
         rh.add_running(info)
-        opt._pending[info.key] = info
-    opt._n_warm, opt._warm_budget = int(state["n_warm"]), float(state["warm_budget"])
+        pending.append(info)
     for entry in state["trajectory"]:
         opt.trajectory.append(TrajectoryEntry(**entry))
     opt.intensifier.set_state(state["scheduler"], config_of)
     if state["selector"] is not None and hasattr(opt.selector, "set_state"):
         opt.selector.set_state(state["selector"])
-    return list(opt._pending)
+    return pending, int(state["n_warm"]), float(state["warm_budget"])

@@ -99,8 +99,7 @@ class Trajectory(Sequence[TrajectoryEntry]):
                     entry = TrajectoryEntry(**data)
                 except (json.JSONDecodeError, TypeError) as err:
                     raise ValueError(f"{path}, line {lineno}: not a trajectory entry ({err})") from None
-                traj._entries.append(entry)
-                traj._last_key = (entry.config_id, entry.budget, entry.cost)
+                traj.append(entry)
         return traj
 
     def to_dataframe(self) -> Any:

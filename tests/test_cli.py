@@ -116,7 +116,7 @@ def test_a_run_with_pending_trials_and_a_torn_last_line(interrupted_run, tmp_pat
     assert snapshot(out) == before  # reading changed nothing: same files, bytes, modification times
 
     # and the run still resumes: the torn line is dropped, the pending trials come back first
-    opt._log.close(trim=False)  # the fixture keeps opt alive: let go of the run as a killed process does
+    opt.run_directory.log.close(trim=False)  # the fixture keeps opt alive: let go of the run as a killed process does
     with pytest.warns(RuntimeWarning, match="truncated"):
         resumed = smacish.Optimizer.load(out)
     assert len(resumed.runhistory) == 12

@@ -6,15 +6,12 @@ The state is explicit (no generator), so a single decision can be tested and the
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Tuple
 
 from ConfigSpace import Configuration
 
 from smacish.intensifiers._brackets import Schedule
 from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue, key_from_json, key_to_json
-
-if TYPE_CHECKING:  # pragma: no cover
-    from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 
 Pair = Tuple[Optional[str], int]  # (instance, seed)
 
@@ -88,6 +85,23 @@ class _Member:
         )
 
 
+class TrialSource(Protocol):
+    """What an :class:`SHRun` needs from whoever runs it (the ``ParallelScheduler``, or the
+    HpBandSter layer's scheduler): new configurations, the cutoff of a trial, and the right to
+    launch it."""
+
+    instance_mode: bool  # budgets are (instance, seed) pairs, not numbers
+
+    def sample_config(self) -> Configuration:
+        """A new configuration for the first stage."""
+
+    def trial_cutoff(self, run: "SHRun", member: Any) -> Optional[float]:
+        """The time limit of ``member``'s next trial in ``run`` (None: none)."""
+
+    def claim(self, run: "SHRun", info: TrialInfo) -> bool:
+        """Whether ``run`` may launch ``info`` (False: another run holds that trial)."""
+
+
 class SHRun:
     """The state of one successive-halving iteration.
 
@@ -96,7 +110,7 @@ class SHRun:
     are promoted, and a next stage left short by crashes is refilled with fresh configurations.
     """
 
-    def __init__(self, iteration: int, schedule: Schedule, pairs: Sequence[Pair], scheduler: "ParallelScheduler"):
+    def __init__(self, iteration: int, schedule: Schedule, pairs: Sequence[Pair], scheduler: "TrialSource"):
         self.iteration = iteration
         self.schedule = schedule
         self.pairs = list(pairs)  # instance mode: the ordered instance-seed pairs
@@ -241,7 +255,7 @@ class SHRun:
         }
 
     @classmethod
-    def from_state(cls, state: Dict[str, Any], scheduler: "ParallelScheduler",
+    def from_state(cls, state: Dict[str, Any], scheduler: "TrialSource",
                    config_of: Callable[[int], Configuration]) -> "SHRun":
         """The run :meth:`get_state` described (``config_of`` turns an index back)."""
         run = cls(state["iteration"], [tuple(step) for step in state["schedule"]],

@@ -15,6 +15,29 @@ class Hyperband(ParallelScheduler):
     >>> hb = Hyperband(min_budget=1, max_budget=81, eta=3)
     >>> [[n for n, _ in b] for b in hb.schedules]
     [[81, 27, 9, 3, 1], [34, 11, 3, 1], [15, 5, 1], [8, 2], [5]]
+
+    Args:
+        min_budget: the smallest budget (epochs, data fraction, ...); with ``instances``, the
+            number of instance-seed pairs of the first stage (default 1).
+        max_budget: the largest budget; with ``instances``, at most every instance-seed pair
+            (the default).
+        eta: each stage keeps the best ``1/eta`` and multiplies the budget by ``eta``.
+        instances: budgets as instances: a stage runs a configuration on its first
+            ``budget`` instance-seed pairs and promotes by the mean cost over them.
+        n_seeds: seeds per instance (with ``instances``).
+        instance_order: ``"shuffle_once"`` (one random order of the instances for the whole
+            run), ``"shuffle"`` (a new order for each SH run) or ``None`` (as given).
+        deterministic: the target is deterministic: every trial gets seed 0 (``n_seeds`` must be 1).
+        num_initial_challengers: must be None (Hyperband sizes its brackets itself).
+        incumbent_selection: ``"highest_executed_budget"`` (the best on the highest budget any
+            configuration reached), ``"highest_budget"`` (only ``max_budget`` counts) or
+            ``"any_budget"``.
+        min_chall: must be 1 (SMAC's name; successive halving races every challenger).
+        cutoff: a time limit in seconds for every trial (None: none).
+        run_obj_time: the cost is the runtime: with ``cutoff``, a challenger's time limit is
+            capped at ``adaptive_capping_slackfactor`` x the time it must beat (SMAC's
+            adaptive capping).
+        adaptive_capping_slackfactor: see ``run_obj_time`` (>= 1).
     """
 
     def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:

@@ -6,8 +6,6 @@ the number of workers it has and tells every result to ``process_result``.
 
 from __future__ import annotations
 
-import math
-import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -15,12 +13,10 @@ from ConfigSpace import Configuration
 
 from smacish._io import config_key
 from smacish.intensifiers._brackets import Schedule, stage_budgets
+from smacish.intensifiers._settings import default_budgets, rung_problems, setting_errors
 from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
-from smacish.runhistory import INCUMBENT_SELECTIONS, RunHistory
+from smacish.runhistory import RunHistory
 from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue
-
-INSTANCE_ORDERS = (None, "shuffle_once", "shuffle")
-
 
 class _Instance:
     """One intensifier instance: runs its iterations one after the other."""
@@ -80,66 +76,14 @@ class ParallelScheduler:
         if type(self) is ParallelScheduler:
             raise TypeError("ParallelScheduler is the base class of the intensifiers and has no bracket "
                             "schedule of its own; use smacish.SuccessiveHalving(...) or smacish.Hyperband(...)")
-        errors = []
         instances = list(instances) if instances is not None else None
-        if instances is not None:
-            if not instances or not all(isinstance(i, str) for i in instances):
-                errors.append(f"instances must be a non-empty list of str, got {instances!r}")
-            elif len(set(instances)) != len(instances):
-                repeated = sorted({i for i in instances if instances.count(i) > 1})
-                errors.append(f"instances must be distinct, but {repeated!r} repeat")
-        if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
-            errors.append(f"n_seeds is {n_seeds!r}, but must be an int >= 1")
-        elif deterministic and n_seeds != 1:
-            errors.append(f"n_seeds is {n_seeds}, but must be 1 when deterministic=True")
-        n_pairs = len(instances) * n_seeds if instances and isinstance(n_seeds, int) else None
-        if instances is not None and n_pairs is not None:
-            min_budget = 1 if min_budget is None else min_budget
-            max_budget = n_pairs if max_budget is None else max_budget
-        if not _is_number(min_budget) or not _is_number(max_budget):
-            errors.append(
-                f"min_budget and max_budget must be numbers, got {min_budget!r} and {max_budget!r}"
-            )
-        elif not 0 < min_budget <= max_budget or not math.isfinite(max_budget):
-            errors.append(
-                f"budgets must satisfy 0 < min_budget <= max_budget < inf, got "
-                f"min_budget={min_budget!r}, max_budget={max_budget!r}"
-            )
-        elif n_pairs is not None and max_budget > n_pairs:
-            errors.append(
-                f"max_budget is {max_budget}, but with {len(instances)} instances x {n_seeds} "
-                f"seeds there are only {n_pairs} instance-seed pairs"
-            )
-        if not _is_number(eta) or not eta > 1:
-            errors.append(f"eta is {eta!r}, but must be a number > 1")
-        if instance_order not in INSTANCE_ORDERS:
-            errors.append(f"instance_order is {instance_order!r}, but must be one of {INSTANCE_ORDERS}")
-        if num_initial_challengers is not None and (
-            isinstance(num_initial_challengers, bool)
-            or not isinstance(num_initial_challengers, int)
-            or num_initial_challengers < 1
-        ):
-            errors.append(
-                f"num_initial_challengers is {num_initial_challengers!r}, but must be None or an int >= 1"
-            )
-        if incumbent_selection not in INCUMBENT_SELECTIONS:
-            errors.append(
-                f"incumbent_selection is {incumbent_selection!r}, but must be one of {INCUMBENT_SELECTIONS}"
-            )
-        if min_chall != 1:
-            errors.append(
-                f"min_chall is {min_chall!r}, but successive halving races every challenger of a "
-                "stage, so it must be 1"
-            )
-        if cutoff is not None and (not _is_number(cutoff) or not cutoff > 0):
-            errors.append(f"cutoff is {cutoff!r}, but must be None or a number of seconds > 0")
-        if not _is_number(adaptive_capping_slackfactor) or adaptive_capping_slackfactor < 1:
-            errors.append(
-                f"adaptive_capping_slackfactor is {adaptive_capping_slackfactor!r}, but must be >= 1"
-            )
+        min_budget, max_budget = default_budgets(min_budget, max_budget, instances, n_seeds)
+        errors = setting_errors(min_budget, max_budget, eta, instances, n_seeds, instance_order, deterministic,
+                                num_initial_challengers, incumbent_selection, min_chall, cutoff,
+                                adaptive_capping_slackfactor)
         errors += self._check_extra(num_initial_challengers)
         if not errors:
-            errors += _rung_problems(min_budget, max_budget, eta, instances is not None)
+            errors += rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
             raise ValueError(f"{type(self).__name__}: " + "; ".join(errors))
 
@@ -184,6 +128,11 @@ class ParallelScheduler:
     def n_instances(self) -> int:
         """Intensifier instances created so far."""
         return len(self._instances) if self._bound else 0
+
+    @property
+    def bound(self) -> bool:
+        """Whether an Optimizer uses this intensifier already (each needs its own)."""
+        return self._bound
 
     def bind(self, runhistory: RunHistory, selector, seed: int) -> None:
         """Attach the shared RunHistory and the config selector; done once, by the Optimizer."""
@@ -330,24 +279,3 @@ class ParallelScheduler:
             f"{type(self).__name__}(min_budget={self.min_budget:g}, max_budget={self.max_budget:g}, "
             f"eta={self.eta}{pairs}; {self.n_instances} SH instance(s))"
         )
-
-
-def _rung_problems(min_budget: float, max_budget: float, eta: float, integer: bool) -> List[str]:
-    """Budget settings that cannot give the rungs they seem to ask for: refused, or warned about."""
-    budgets = stage_budgets(float(min_budget), float(max_budget), eta, integer=integer)
-    if integer and len(set(budgets)) < len(budgets):
-        return [f"with min_budget={min_budget:g}, max_budget={max_budget:g} and eta={eta}, the rungs round to "
-                f"{[int(b) for b in budgets]} instance-seed pairs, repeating one; use a larger eta or more "
-                "instances"]
-    if len(budgets) == 1 and min_budget < max_budget:
-        warnings.warn(
-            f"min_budget={min_budget:g}, max_budget={max_budget:g} with eta={eta} give one budget only "
-            f"({max_budget:g}): two rungs need max_budget / min_budget >= eta. Lower eta (e.g. eta=2) or widen "
-            "the range, or set min_budget=max_budget to say you mean one budget",
-            UserWarning, stacklevel=3,
-        )
-    return []
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)

@@ -147,6 +147,7 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
             client.close()
     finally:
         try:
+            quiet.shutting_down()
             cluster.close()
         finally:
             quiet.restore()
@@ -169,6 +170,13 @@ class _QuietDask:
             self.levels[name] = log.level
             if log.getEffectiveLevel() < logging.WARNING:
                 log.setLevel(logging.WARNING)
+
+    def shutting_down(self) -> None:
+        """While our cluster closes: a worker process slow to exit (a loaded machine) is killed
+        after a few seconds, and the nanny's warning about it is no news either."""
+        log = logging.getLogger("distributed.nanny")
+        if log.getEffectiveLevel() < logging.ERROR:
+            log.setLevel(logging.ERROR)
 
     def restore(self) -> None:
         for name, level in self.levels.items():

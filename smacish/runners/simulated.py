@@ -73,7 +73,7 @@ def run_simulated(
     def committed() -> float:
         return optimizer.budget_spent + sum(1.0 if r[4].budget is None else r[4].budget for r in running)
 
-    optimizer._time_override = now
+    optimizer.clock.hold(now)
     try:
         while True:
             while free and limits.may_ask(optimizer.n_asked, committed()):
@@ -90,7 +90,8 @@ def run_simulated(
             if not running:
                 break
             end, _, worker, start, info, value = heapq.heappop(running)
-            now = optimizer._time_override = end
+            now = end
+            optimizer.clock.hold(now)
             extra = dict(value.additional_info, worker=f"virtual-{worker}")
             optimizer.tell(info, TrialValue(
                 cost=value.cost, time=end - start, status=value.status, starttime=start, endtime=end,
@@ -100,6 +101,6 @@ def run_simulated(
             busy += end - start
             heapq.heappush(free, worker)
     finally:
-        optimizer._time_override = None
+        optimizer.clock.release()
     makespan = max((t[2] for t in timeline), default=0.0) - min((t[1] for t in timeline), default=0.0)
     return SimulationResult(n_workers, len(timeline), makespan, busy, timeline)

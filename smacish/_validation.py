@@ -1,0 +1,50 @@
+"""The checks of the Optimizer's arguments, as small pure functions: each returns or raises
+one message that says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from typing import Any, Collection, List, Optional
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+
+def is_positive_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def optimizer_errors(configspace: Any, intensifier: Any, selector: Any, seed: Any, n_workers: Any,
+                     selectors: Collection[str]) -> List[str]:
+    """What is wrong with ``Optimizer(...)``'s arguments (empty: nothing).
+
+    >>> optimizer_errors(ConfigurationSpace({"x": (0.0, 1.0)}), object(), "rf", 0, 0, ["rf"])[1]
+    'n_workers is 0, but must be an int >= 1'
+    """
+    from smacish.intensifiers.parallel_scheduler import ParallelScheduler
+
+    errors = []
+    if not isinstance(configspace, ConfigurationSpace):
+        errors.append(f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}")
+    elif len(list(configspace.keys())) == 0:
+        errors.append("configspace has no hyperparameters; add at least one")
+    if not isinstance(intensifier, ParallelScheduler):
+        errors.append(f"intensifier must be a SuccessiveHalving or Hyperband, got {type(intensifier).__name__}")
+    if isinstance(selector, str) and selector not in selectors:
+        errors.append(f"selector is {selector!r}, but must be one of {sorted(selectors)} or an object with propose()")
+    elif not isinstance(selector, str) and not callable(getattr(selector, "propose", None)):
+        errors.append(f"selector {selector!r} has no propose(runhistory, pending) method")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        errors.append(f"seed is {seed!r}, but must be an int")
+    if not is_positive_int(n_workers):
+        errors.append(f"n_workers is {n_workers!r}, but must be an int >= 1")
+    return errors
+
+
+def check_optimize_args(max_retries: Any, memory_limit: Any, n_workers: Optional[Any]) -> None:
+    """Raise ValueError for the first bad argument of ``optimize``."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries is {max_retries!r}, but must be an int >= 0")
+    if memory_limit is not None and not (isinstance(memory_limit, (int, float)) and memory_limit > 0):
+        raise ValueError(f"memory_limit is {memory_limit!r}, but must be None or a number of MB > 0")
+    if n_workers is not None and not is_positive_int(n_workers):
+        raise ValueError(f"n_workers is {n_workers!r}, but must be None or an int >= 1")
