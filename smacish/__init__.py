@@ -9,6 +9,7 @@
 50
 """
 
+from smacish._clock import RunClock
 from smacish._failures import TargetFailedError
 from smacish._lock import RunLockedError
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
@@ -32,6 +33,7 @@ __all__ = [
     "KDESelector",
     "RandomForestSelector",
     "RandomSelector",
+    "RunClock",
     "RunHistory",
     "StatusType",
     "SuccessiveHalving",

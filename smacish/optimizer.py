@@ -60,7 +60,7 @@ class Optimizer:
         warmstart: a RunHistory of an earlier run (same space) whose trials seed this one.
         durable: with ``output_dir``, fsync each tell (``False``: flush only, which survives a
             killed process but not a power cut, and is faster).
-        clock: the run clock (:class:`~smacish._clock.RunClock`; a simulation passes its own).
+        clock: the run clock (:class:`~smacish.RunClock`; a simulation passes its own).
     """
 
     def __init__(

@@ -26,11 +26,10 @@ class StatusType(enum.Enum):
 
 
 class TrialInfoIntent(enum.Enum):
-    """What the scheduler says: RUN the trial, WAIT for results, or SKIP (nothing to run now)."""
+    """What the scheduler says: RUN the trial, or WAIT for results."""
 
     RUN = "RUN"
     WAIT = "WAIT"
-    SKIP = "SKIP"
 
 
 class WaitForResults(RuntimeError):

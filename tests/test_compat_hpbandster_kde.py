@@ -1,4 +1,4 @@
-"""KDESelector: BOHB's good/bad kernel-density model (smacish.selection.kde), also usable natively
+"""KDESelector: BOHB's good/bad kernel-density model (smacish.selection.KDESelector), also usable natively
 as ``Optimizer(selector="kde")``."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scipy.stats import norm
 
 import smacish
 from smacish.runhistory import RunHistory
-from smacish.selection.kde import KDESelector, KernelDensity, normal_reference_bandwidth
+from smacish.selection._kde import KDESelector, KernelDensity, normal_reference_bandwidth
 from smacish.trial import StatusType, TrialInfo, TrialValue
 
 CONT, CAT = 0, 1
@@ -92,10 +92,10 @@ def test_random_until_a_budget_has_enough_results_then_model_based():
     assert selector.min_points_in_model == 3
     runhistory = history(space, lambda c: c["x"], 5)
     # 5 results: 3 good, but only 2 bad; a density needs more rows than dimensions
-    assert selector.propose(runhistory, []).origin == "random" and selector.model_budget is None
+    assert selector.propose(runhistory, []).origin == "random" and selector.model_budget_ is None
     history(space, lambda c: c["x"], 1, seed=1, runhistory=runhistory)
     config = selector.propose(runhistory, [])
-    assert selector.model_budget == 1.0 and config.origin == "kde"
+    assert selector.model_budget_ == 1.0 and config.origin == "kde"
     assert all(selector.propose(runhistory, []).origin == "kde" for _ in range(10))
 
 
@@ -112,14 +112,14 @@ def test_the_model_is_on_the_largest_budget_and_smaller_results_are_ignored_then
     selector = KDESelector(space, seed=3, random_fraction=0)
     runhistory = history(space, lambda c: c["x"], 10, budget=1.0)
     selector.propose(runhistory, [])
-    assert sorted(selector.kde_models) == [1.0]
+    assert sorted(selector.kde_models_) == [1.0]
     history(space, lambda c: c["x"], 10, budget=3.0, seed=1, runhistory=runhistory)
     selector.propose(runhistory, [])
-    assert sorted(selector.kde_models) == [1.0, 3.0] and selector.model_budget == 3.0
-    good_on_1 = selector.kde_models[1.0][0].data.copy()
+    assert sorted(selector.kde_models_) == [1.0, 3.0] and selector.model_budget_ == 3.0
+    good_on_1 = selector.kde_models_[1.0][0].data.copy()
     history(space, lambda c: c["x"], 30, budget=1.0, seed=2, runhistory=runhistory)
     selector.propose(runhistory, [])
-    assert np.array_equal(selector.kde_models[1.0][0].data, good_on_1)  # not refit: budget 3 has a model
+    assert np.array_equal(selector.kde_models_[1.0][0].data, good_on_1)  # not refit: budget 3 has a model
 
 
 def test_proposals_concentrate_where_the_cost_is_small():
@@ -225,7 +225,7 @@ def test_optimizer_selector_kde_by_name_resumes_exactly(tmp_path):
         output_dir=tmp_path / "straight",
     )
     straight.optimize(target, n_trials=70)
-    assert isinstance(straight.selector, KDESelector) and straight.selector.model_budget is not None
+    assert isinstance(straight.selector, KDESelector) and straight.selector.model_budget_ is not None
     split = smacish.Optimizer(
         space,
         smacish.Hyperband(min_budget=1, max_budget=9),

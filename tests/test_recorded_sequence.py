@@ -105,3 +105,29 @@ def test_a_run_loaded_midway_asks_the_recorded_trials(name: str, tmp_path: Path)
 if __name__ == "__main__":
     DATA.write_text(json.dumps({name: record(case) for name, case in CASES.items()}, indent=None) + "\n")
     print(f"wrote {DATA}")
+
+
+def test_get_state_and_set_state_continue_the_run_exactly() -> None:
+    """A new Optimizer given another's state asks what that one asks next, and says so in JSON."""
+    def fresh() -> smacish.Optimizer:
+        return smacish.Optimizer(space(), intensifier("hb"), selector="rf", seed=5, n_workers=2)
+
+    first = fresh()
+    pending = [first.ask(), first.ask()]
+    for _ in range(20):
+        info = pending.pop(0)
+        first.tell(info, cost(info.config, info.budget))
+        pending.append(first.ask())
+    state = json.loads(json.dumps(first.get_state()))  # JSON through and through
+    second = fresh()
+    second.set_state(state)
+    assert [i.key for i in second.pending] == [i.key for i in first.pending]
+    assert len(second.runhistory) == len(first.runhistory) == 20
+    for _ in range(15):
+        a, b = first.pending[0], second.pending[0]
+        first.tell(a, cost(a.config, a.budget))
+        second.tell(b, cost(b.config, b.budget))
+        na, nb = first.ask(), second.ask()
+        assert (na.key, dict(na.config)) == (nb.key, dict(nb.config))
+    with pytest.raises(ValueError, match="needs a new Optimizer"):
+        first.set_state(state)

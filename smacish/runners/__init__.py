@@ -2,8 +2,8 @@
 
 from smacish.runners._execute import call_target, execute_trial, parse_result
 from smacish.runners._limits import Limits
-from smacish.runners.dask import embedded_client, run_dask
+from smacish.runners.dask import DaskLoop, embedded_client, run_dask
 from smacish.runners.serial import run_serial
 from smacish.runners.simulated import SimulationResult, run_simulated
 
-__all__ = ["Limits", "call_target", "embedded_client", "execute_trial", "parse_result", "run_dask", "run_serial", "run_simulated", "SimulationResult"]
+__all__ = ["DaskLoop", "Limits", "call_target", "embedded_client", "execute_trial", "parse_result", "run_dask", "run_serial", "run_simulated", "SimulationResult"]

@@ -190,12 +190,12 @@ def run_dask(
     """Run trials on Dask until ``limits`` stop it; every trial asked ends in the RunHistory."""
     if client is None:
         with embedded_client(n_workers or 2) as own:
-            _DaskLoop(optimizer, target, limits, own, memory_limit, max_retries).run()
+            DaskLoop(optimizer, target, limits, own, memory_limit, max_retries).run()
     else:
-        _DaskLoop(optimizer, target, limits, client, memory_limit, max_retries).run()
+        DaskLoop(optimizer, target, limits, client, memory_limit, max_retries).run()
 
 
-class _DaskLoop:
+class DaskLoop:
     """Ask, submit, tell: only the driver's thread that calls :meth:`run` touches the optimizer.
 
     For each submitted trial a coroutine on the client's event loop waits for the future and
@@ -204,6 +204,10 @@ class _DaskLoop:
     worker given its next trial) as soon as it arrives. The worker count is read from the
     scheduler every ``_CAPACITY_INTERVAL`` seconds, also on the event loop; a change wakes the
     driver at once.
+
+    A runner of its own (the HpBandSter layer's ``Master`` is one) subclasses it and overrides
+    :meth:`refresh_capacity` (how many trials may be in flight) and :meth:`submit` (how a trial
+    reaches a worker; it must record the future in ``inflight`` and call ``track(future)``).
     """
 
     def __init__(self, optimizer: "Optimizer", target: Callable[..., Any], limits: Limits, client: Any,
@@ -226,7 +230,7 @@ class _DaskLoop:
             self._space_bytes = None
 
     # ------------------------------------------------------------------ workers
-    def _refresh_capacity(self, force: bool = False) -> int:
+    def refresh_capacity(self, force: bool = False) -> int:
         """Worker threads in the cluster: read now (``force``) or as last fetched in the
         background, fetching again when the last look is ``_CAPACITY_INTERVAL`` old."""
         now = time.monotonic()
@@ -256,7 +260,7 @@ class _DaskLoop:
         return self.limits.may_ask(self.optimizer.n_asked, self._committed_budget())
 
     # ------------------------------------------------------------------ submitting
-    def _submit(self, info: TrialInfo, attempt: int) -> None:
+    def submit(self, info: TrialInfo, attempt: int) -> None:
         config_id = ".".join(map(str, info.config_id)) if info.config_id else "x"
         shipped = _Shipped(info, self._space_bytes) if self._space_bytes is not None and \
             info.config.config_space is self.optimizer.configspace else info
@@ -265,7 +269,7 @@ class _DaskLoop:
             key=f"smacish-trial-{config_id}-{attempt}-{uuid.uuid4().hex}",  # shown as "smacish-trial"
         )
         self.inflight[future] = (info, attempt)
-        self.client.loop.add_callback(self._track, future)
+        self.track(future)
 
     def _shipped_target(self) -> Any:
         """The target as the workers hold it: scattered once (a future) instead of serialised
@@ -282,6 +286,10 @@ class _DaskLoop:
             return self.target
         return self._target_future
 
+    def track(self, future: Any) -> None:
+        """Have the result of ``future`` (a submitted trial) handed to the driver when it ends."""
+        self.client.loop.add_callback(self._track, future)
+
     async def _track(self, future: Any) -> None:
         """On the event loop: wait for ``future``, fetch its result, queue it for the driver."""
         try:
@@ -292,14 +300,14 @@ class _DaskLoop:
             self.done.put((future, value, None))
 
     def _fill(self) -> None:
-        capacity = self._refresh_capacity()
+        capacity = self.refresh_capacity()
         while len(self.inflight) < capacity and self._may_ask():
             try:
                 info = self.optimizer.ask(n_workers=capacity)
             except WaitForResults:
                 return
             try:
-                self._submit(info, 0)
+                self.submit(info, 0)
             except BaseException as exc:  # e.g. a target Dask cannot serialise: record, then raise
                 self.optimizer.tell(info, failed_value(f"could not be submitted to Dask: {exc!r}"))
                 raise
@@ -331,7 +339,7 @@ class _DaskLoop:
             logger.warning("trial %s lost (%s); retrying (%d/%d)", info.key, reason, attempt + 1,
                            self.max_retries)
             try:
-                self._submit(info, attempt + 1)
+                self.submit(info, attempt + 1)
             except Exception as exc:  # noqa: BLE001 - the cluster is going away: record the trial
                 return failed_value(f"lost ({reason}); its retry could not be submitted: {exc!r}",
                                 lost=True, **known)
@@ -378,7 +386,7 @@ class _DaskLoop:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> None:
-        self._refresh_capacity(force=True)
+        self.refresh_capacity(force=True)
         stopped_cleanly = False
         try:
             while True:

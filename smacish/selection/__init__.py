@@ -5,9 +5,9 @@ from typing import Callable, Dict
 from ConfigSpace import ConfigurationSpace
 
 from smacish.selection._base import ConfigSelector
-from smacish.selection.kde import KDESelector
-from smacish.selection.random import RandomSelector
-from smacish.selection.random_forest import RandomForestSelector
+from smacish.selection._kde import KDESelector
+from smacish.selection._random import RandomSelector
+from smacish.selection._random_forest import RandomForestSelector
 
 # the selectors an Optimizer takes by name, each made from the space and a seed
 SELECTORS: Dict[str, Callable[[ConfigurationSpace, int], ConfigSelector]] = {

@@ -32,9 +32,9 @@ from smacish.compat.hpbandster.core.worker import _close_dask_worker, _compute_t
 from smacish.intensifiers._brackets import bracket_sizes
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
-from smacish.runners.dask import _DaskLoop
-from smacish.selection.kde import KDESelector
-from smacish.selection.random import RandomSelector
+from smacish.runners import DaskLoop
+from smacish.selection import KDESelector
+from smacish.selection import RandomSelector
 from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue
 
 _POLL_INTERVAL = 0.2  # seconds between looks for workers while waiting for them
@@ -498,7 +498,7 @@ class _UntilSettled:
         return False
 
 
-class _MasterLoop(_DaskLoop):
+class _MasterLoop(DaskLoop):
     """The Dask runner's loop, sending each job to a worker of this run (the Dask resource of
     its run_id) where ``compute`` runs on the user's Worker object. A job whose worker dies is
     re-run on another worker by Dask. Without workers it waits for one."""
@@ -510,7 +510,7 @@ class _MasterLoop(_DaskLoop):
         self.master = master
         self._capacity_checked = -math.inf
 
-    def _refresh_capacity(self, force: bool = False) -> int:
+    def refresh_capacity(self, force: bool = False) -> int:
         """Workers of this run (not every Dask worker of the nameserver), looked up at most
         every ``_CAPACITY_INTERVAL`` seconds."""
         now = time.monotonic()
@@ -519,7 +519,7 @@ class _MasterLoop(_DaskLoop):
             self.capacity = self.master._queue_size(self.master.number_of_workers())
         return self.capacity
 
-    def _submit(self, info: TrialInfo, attempt: int) -> None:
+    def submit(self, info: TrialInfo, attempt: int) -> None:
         master = self.master
         datum = master.iterations[info.config_id[0]].data[info.config_id]
         key = "hpbandster-%s-%d_%d_%d-%g-%d-%s" % (
@@ -541,7 +541,7 @@ class _MasterLoop(_DaskLoop):
             pure=False,
         )
         self.inflight[future] = (info, attempt)
-        self.client.loop.add_callback(self._track, future)
+        self.track(future)
 
 
 def hpbandster_budgets(min_budget: float, max_budget: float, eta: float) -> Tuple[int, List[float]]:

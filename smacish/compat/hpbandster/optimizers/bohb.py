@@ -9,13 +9,13 @@ from ConfigSpace import ConfigurationSpace
 from smacish.compat.hpbandster.core.base_config_generator import RandomSampling
 from smacish.compat.hpbandster.core.master import _draw_seed, check_arguments
 from smacish.compat.hpbandster.optimizers.hyperband import HyperBand
-from smacish.selection.kde import KDESelector
+from smacish.selection import KDESelector
 
 
 class BOHB(HyperBand):
     """BOHB (Falkner, Klein and Hutter, ICML 2018): HyperBand's iterations, with each new
     configuration drawn from a kernel-density model of the good and bad results on the largest
-    budget that has enough of them (:class:`~smacish.selection.kde.KDESelector`); a
+    budget that has enough of them (:class:`~smacish.selection.KDESelector`); a
     ``random_fraction`` of them is random. ``config_info['model_based_pick']`` tells which.
 
     Args:

@@ -18,7 +18,7 @@ from smacish.selection._forest import BACKENDS, make_forest
 from smacish.selection._maximizer import CandidatePool, build_pool
 from smacish.selection._sampling import SpaceSampler
 from smacish.selection._training import NO_BUDGET, TrainingData
-from smacish.selection.random import RandomSelector
+from smacish.selection._random import RandomSelector
 
 MODEL_BUDGETS = ("all", "largest")
 

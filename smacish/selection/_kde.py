@@ -24,7 +24,7 @@ from ConfigSpace.hyperparameters import CategoricalHyperparameter, Constant, Ord
 
 from smacish._io import config_key
 from smacish.runhistory import RunHistory
-from smacish.selection.random import RandomSelector
+from smacish.selection._random import RandomSelector
 
 _CONTINUOUS, _CATEGORICAL, _CONSTANT = 0, 1, 2
 _TINY = 1e-32  # HpBandSter's floor for both densities
@@ -120,7 +120,7 @@ class KDESelector:
     >>> selector = KDESelector(cs, seed=1)
     >>> opt = smacish.Optimizer(cs, smacish.Hyperband(min_budget=1, max_budget=9), selector=selector)
     >>> best = opt.optimize(lambda config, budget: config["x"] ** 2 + config["y"] ** 2, n_trials=60)
-    >>> sorted(selector.kde_models), selector.model_budget
+    >>> sorted(selector.kde_models_), selector.model_budget_
     ([1.0, 3.0, 9.0], 9.0)
 
     Or by name: ``Optimizer(cs, intensifier, selector="kde")``.
@@ -205,13 +205,13 @@ class KDESelector:
 
     # ------------------------------------------------------------------ the model
     @property
-    def kde_models(self) -> Dict[float, Tuple[KernelDensity, KernelDensity]]:
+    def kde_models_(self) -> Dict[float, Tuple[KernelDensity, KernelDensity]]:
         """``budget -> (good, bad)`` densities fit so far (budget 0.0 stands for runs without
         budgets)."""
         return dict(self._models)
 
     @property
-    def model_budget(self) -> Optional[float]:
+    def model_budget_(self) -> Optional[float]:
         """The budget proposals are drawn from (the largest with a model), or None."""
         return max(self._models) if self._models else None
 
@@ -349,7 +349,7 @@ class KDESelector:
         self._random.set_state(state["random"])
 
     def __repr__(self) -> str:
-        budget = self.model_budget
+        budget = self.model_budget_
         where = f", model on budget {budget:g}" if budget is not None else ", no model yet"
         return (
             f"KDESelector(top_n_percent={self.top_n_percent}, num_samples={self.num_samples}, "
