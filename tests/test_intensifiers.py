@@ -905,3 +905,14 @@ def test_capping_with_instance_budgets_judges_what_promotion_ranks_the_mean_over
     timeouts = [i.config_id[2] for i, v in opt.runhistory.items() if v.status is StatusType.TIMEOUT]
     assert 0 not in timeouts and 1 not in timeouts  # the slow ones (50 s) are capped, rightly
     assert final is not None and final.config_id[2] == 1
+
+
+def test_limits_take_numpy_numbers():
+    import numpy as np
+    from ConfigSpace import ConfigurationSpace
+
+    opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.Hyperband(min_budget=1, max_budget=9), seed=0)
+    opt.optimize(lambda config, budget: config["x"], n_trials=np.int64(5), budget_limit=np.float32(100.0))
+    assert len(opt.runhistory) == 5
+    with pytest.raises(ValueError, match="n_trials is"):
+        opt.optimize(lambda config, budget: config["x"], n_trials=np.float64(5.0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from typing import Callable, Optional
 
@@ -23,18 +24,20 @@ class Limits:
         origin: Optional[float] = None,
     ):
         errors = []
-        if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
+        # numpy's numbers are numbers too (a budget summed from an array is an np.int64)
+        if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral)
+                                     or n_trials < 0):
             errors.append(f"n_trials is {n_trials!r}, but must be None or an int >= 0")
         for name, value in (("walltime_limit", walltime_limit), ("budget_limit", budget_limit)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0):
                 errors.append(f"{name} is {value!r}, but must be None or a number > 0")
         if n_trials is None and walltime_limit is None and budget_limit is None:
             errors.append("give at least one of n_trials, walltime_limit, budget_limit, or the run never ends")
         if errors:
             raise ValueError("; ".join(errors))
-        self.n_trials = n_trials
-        self.walltime_limit = walltime_limit
-        self.budget_limit = budget_limit
+        self.n_trials = None if n_trials is None else int(n_trials)
+        self.walltime_limit = None if walltime_limit is None else float(walltime_limit)
+        self.budget_limit = None if budget_limit is None else float(budget_limit)
         self._clock = clock
         self._start = clock() if origin is None else origin
 
