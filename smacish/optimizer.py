@@ -9,6 +9,7 @@ import logging
 import math
 import warnings
 from collections import deque
+from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -97,8 +98,6 @@ class Optimizer:
         self._warm_budget = 0.0
         self.run_directory: Optional[RunDirectory] = None
         if output_dir is not None:
-            from pathlib import Path
-
             self.run_directory = RunDirectory.create(Path(output_dir), self, selector, durable)
         if warmstart is not None:
             trials, skipped = carried_over(warmstart, configspace)
@@ -241,14 +240,16 @@ class Optimizer:
 
     @property
     def n_warmstart_trials(self) -> int:
+        """Trials of earlier runs this one was warm-started with."""
         return self._n_warm
 
     @property
     def warmstart_budget(self) -> float:
+        """The budget those warm-start trials spent (not this run's)."""
         return self._warm_budget
 
     @property
-    def output_dir(self) -> Optional[Any]:
+    def output_dir(self) -> Optional[Path]:
         """The run directory's path (None: the run is not kept)."""
         return self.run_directory.path if self.run_directory is not None else None
 
