@@ -140,7 +140,7 @@ class HyperbandSearchCV(BaseSearchCV):
     # ------------------------------------------------------------------ helpers
     def _check_names(self, space: ParamSpace) -> None:
         valid = self.estimator.get_params(deep=True)
-        unknown = [name for name in space.configspace.keys() if name not in valid]
+        unknown = [name for name in space.names() if name not in valid]
         if unknown:
             raise ValueError(f"param_distributions names {unknown}, which {type(self.estimator).__name__} does not "
                              f"have; its parameters are {sorted(valid)}")
@@ -152,7 +152,7 @@ class HyperbandSearchCV(BaseSearchCV):
             if self.resource not in valid:
                 raise ValueError(f"resource={self.resource!r} is not a parameter of {type(self.estimator).__name__}; "
                                  f"use 'n_samples', 'partial_fit' or one of {sorted(valid)}")
-            if self.resource in space.configspace:
+            if self.resource in space.names():
                 raise ValueError(f"resource={self.resource!r} is also in param_distributions; it is the budget, so "
                                  "leave it out of the search")
 

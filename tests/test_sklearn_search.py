@@ -154,6 +154,19 @@ def test_sample_weight_and_groups_reach_the_estimator_and_the_splitter() -> None
     assert s.best_estimator_.weights_seen_ == 150 and s.n_splits_ == 5
 
 
+def test_a_list_of_dicts_searches_each_subspace_with_its_own_parameters() -> None:
+    from sklearn.svm import SVC
+
+    space = [{"kernel": ["linear"], "C": loguniform(1e-2, 1e2)},
+             {"kernel": ["rbf"], "C": loguniform(1e-2, 1e2), "gamma": loguniform(1e-4, 1e0)}]
+    s = search(estimator=SVC(), space=space, n_trials=12, selector="random").fit(X, Y)
+    kinds = {p["kernel"]: set(p) for p in s.cv_results_["params"]}
+    assert kinds == {"linear": {"kernel", "C"}, "rbf": {"kernel", "C", "gamma"}}
+    gamma = s.cv_results_["param_gamma"]
+    linear = np.array([p["kernel"] == "linear" for p in s.cv_results_["params"]])
+    assert gamma.mask[linear].all() and not gamma.mask[~linear].any()
+
+
 def test_successive_halving_search_runs_its_bracket_again() -> None:
     s = SuccessiveHalvingSearchCV(LogisticRegression(max_iter=300), SPACE, cv=3, n_trials=15, random_state=1).fit(X, Y)
     assert s.cv_results_["iter"].max() >= 1 and len(s.cv_results_["params"]) == 15
@@ -180,7 +193,7 @@ def test_a_real_local_cluster() -> None:
     (dict(resource="partial_fit", max_resources=9), "has no partial_fit"),
     (dict(resource="max_iter"), "max_resources is needed"),
     (dict(space={"max_iter": randint(1, 5)}, resource="max_iter", max_resources=9), "leave it out"),
-    (dict(space=[SPACE, SPACE]), "list of dicts is not supported yet"),
+    (dict(space=[SPACE, {"tol": 3}]), "param_distributions\\['tol'\\] is 3"),
 ])
 def test_bad_input_says_what_to_fix(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
