@@ -229,7 +229,8 @@ def build(variant: str = "quick") -> Path:
         for s in skips:
             w(f"- {s}")
         w("")
-    w(_heldout_section(load("heldout"), {w: load(f"heldout-w{w}-u1") for w in (8, 32, 128)}))
+    w(_heldout_section(load("heldout"), {w: load(f"heldout-w{w}-u1") or load(f"heldout-w{w}-u1-partial")
+                                                for w in (8, 32, 128)}))
     w(_problems_section())
     if q:
         w(_quality_section(q, variant))
