@@ -109,10 +109,11 @@ class HyperbandSearchCV(BaseSearchCV):
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
         low, high = self._budgets(cv, y, n_samples)
-        target = CVTarget(estimator, space.params, X, y, groups, fit_params, cv, scorers, metric, self.resource,
-                          self.error_score, self.return_train_score, subsample_seed=seed)
         intensifier = self._schedule(min_budget=low, max_budget=high, eta=self.eta)
         opt = self._optimizer(space, intensifier, seed)
+        # the run's own seed (a resumed run keeps its stored one): the same subsamples after a resume
+        target = CVTarget(estimator, space.params, X, y, groups, fit_params, cv, scorers, metric, self.resource,
+                          self.error_score, self.return_train_score, subsample_seed=opt.seed)
         n_trials = self.n_trials
         if n_trials is None and self.budget_limit is None and self.walltime_limit is None:
             n_trials = sum(n for schedule in Hyperband(min_budget=low, max_budget=high, eta=self.eta).schedules
