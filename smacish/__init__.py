@@ -9,6 +9,7 @@
 50
 """
 
+from smacish._checkpoints import Checkpoints
 from smacish._clock import RunClock
 from smacish._failures import TargetFailedError
 from smacish._lock import RunLockedError
@@ -17,7 +18,7 @@ from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
 from smacish.selection import ConfigSelector, KDESelector, RandomForestSelector, RandomSelector
 from smacish.trajectory import Trajectory, TrajectoryEntry
-from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
+from smacish.trial import StatusType, TrialContext, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 # Python's last-resort handler prints WARNING and above (failed trials) to stderr, and only those.
 
 __all__ = [
+    "Checkpoints",
     "ConfigSelector",
     "Hyperband",
     "Incumbent",
@@ -41,6 +43,7 @@ __all__ = [
     "TargetFailedError",
     "Trajectory",
     "TrajectoryEntry",
+    "TrialContext",
     "TrialInfo",
     "TrialInfoIntent",
     "TrialValue",

@@ -7,9 +7,10 @@ import logging
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
+from smacish._checkpoints import Checkpoints, CheckpointStore, make_store
 from smacish._failures import Catch, FailureWatch
 from smacish._validation import check_optimize_args
-from smacish.runners._execute import check_target
+from smacish.runners._execute import check_target, wants_context
 
 if TYPE_CHECKING:  # pragma: no cover
     from ConfigSpace import Configuration
@@ -21,7 +22,8 @@ logger = logging.getLogger("smacish")
 
 def optimize(opt: "Optimizer", target: Callable[..., Any], n_trials: Optional[int], walltime_limit: Optional[float],
              budget_limit: Optional[float], client: Any, n_workers: Optional[int], memory_limit: Optional[float],
-             max_retries: int, show_progress: bool, budget_arg: Optional[str], catch: Catch) -> Optional["Configuration"]:
+             max_retries: int, show_progress: bool, budget_arg: Optional[str], catch: Catch,
+             checkpoints: Optional[Checkpoints] = None) -> Optional["Configuration"]:
     """See :meth:`smacish.Optimizer.optimize`."""
     from smacish.runners import Limits, run_dask, run_serial
     from smacish.runners._main_guard import check_main_guard
@@ -30,6 +32,16 @@ def optimize(opt: "Optimizer", target: Callable[..., Any], n_trials: Optional[in
     check_optimize_args(max_retries, memory_limit, n_workers)
     n_workers = opt.n_workers if n_workers is None else n_workers
     target = check_target(target, budget_arg, varied_arguments(opt))
+    if checkpoints is not None and not wants_context(target):
+        raise TypeError("optimize(checkpoints=...) is for a target with a 'trial' parameter, which gets "
+                        "each trial's checkpoint directory; add one (def target(config, budget, trial): ...) "
+                        "or leave checkpoints out")
+    stores: List[CheckpointStore] = []
+
+    def store_for(client: Any, in_process: bool = False) -> CheckpointStore:
+        stores.append(make_store(opt, checkpoints, client, in_process))
+        opt.callbacks.append(stores[-1].told)
+        return stores[-1]
     watch = FailureWatch(catch)
     if client is None and n_workers > 1:
         check_main_guard(f"optimize() with n_workers={n_workers}")
@@ -42,17 +54,21 @@ def optimize(opt: "Optimizer", target: Callable[..., Any], n_trials: Optional[in
         opt.callbacks.append(progress.update)
     opt.callbacks.insert(0, watch)
     try:
+        context = wants_context(target)
         if client is not None or n_workers > 1:
-            run_dask(opt, target, limits, client=client, n_workers=n_workers,
-                     memory_limit=memory_limit, max_retries=max_retries)
+            run_dask(opt, target, limits, client=client, n_workers=n_workers, memory_limit=memory_limit,
+                     max_retries=max_retries, checkpoints=store_for if context else None)
         else:
-            run_serial(opt, target, limits, memory_limit=memory_limit, max_retries=max_retries)
+            run_serial(opt, target, limits, memory_limit=memory_limit, max_retries=max_retries,
+                       checkpoints=store_for(None, in_process=True) if context else None)
     except KeyboardInterrupt:
         logger.warning("interrupted: %d trial(s) recorded ABORTED; the next ask() or optimize() runs "
                        "them first", len(opt.to_ask_again))
         raise
     finally:
         opt.callbacks.remove(watch)
+        for store in stores:
+            opt.callbacks.remove(store.told)
         if progress is not None:
             opt.callbacks.remove(progress.update)
             progress.close()

@@ -16,6 +16,7 @@ import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from smacish import _display, _loop, _snapshot
+from smacish._checkpoints import Checkpoints
 from smacish._clock import RunClock
 from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
@@ -28,7 +29,8 @@ from smacish.runhistory import RunHistory
 from smacish.runners._execute import parse_result
 from smacish.selection import SELECTORS, ConfigSelector
 from smacish.trajectory import Trajectory
-from smacish.trial import StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults
+from smacish.trial import (StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults, charged_budget,
+                           check_continued)
 
 logger = logging.getLogger("smacish")
 
@@ -115,7 +117,8 @@ class Optimizer:
 
     @property
     def budget_spent(self) -> float:
-        """Sum of the budgets of this run's finished trials (warm-start trials not counted)."""
+        """Sum of the budgets of this run's finished trials (warm-start trials not counted; a
+        trial that continued from a checkpoint counts only its increment)."""
         return self.runhistory.budget_spent - self._warm_budget
 
     def ask(self, n_workers: Optional[int] = None) -> TrialInfo:
@@ -171,6 +174,9 @@ class Optimizer:
             raise ValueError(f"trial {info.key} was aborted already; the next ask() hands it out again")
         if value.status is StatusType.RUNNING:
             raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
+        problem = check_continued(asked, value.additional_info)
+        if problem:
+            raise ValueError(f"tell({info.key}, ...): {problem}")
         now = round(self.clock.now(), 6)  # as the log keeps it, so that a replay gives the same
         run_dir = self.run_directory
         # a value a run cannot store is refused before anything changes, with or without a log
@@ -208,7 +214,7 @@ class Optimizer:
         :attr:`n_asked` or :attr:`budget_spent`); ``warmstart=`` adds a whole RunHistory."""
         self.runhistory.add(info, value)
         self._n_warm += 1
-        self._warm_budget += 1.0 if info.budget is None else info.budget
+        self._warm_budget += charged_budget(info, value)
         if self.run_directory is not None:
             self.run_directory.warm(info, value)
 
@@ -325,6 +331,7 @@ class Optimizer:
         show_progress: bool = False,
         budget_arg: Optional[str] = None,
         catch: Catch = None,
+        checkpoints: Optional[Checkpoints] = None,
     ) -> Optional[Configuration]:
         """Run trials until the run has ``n_trials`` trials, has run ``walltime_limit``
         seconds, or has spent ``budget_limit`` (sum of budgets), whichever comes first, and
@@ -347,6 +354,11 @@ class Optimizer:
         exception classes at a crash of any other class, ``(Exception,)`` never. Ctrl-C stops
         at once; the trials it interrupted are ABORTED and run first by the next call.
 
+        A target with a ``trial`` parameter gets a :class:`~smacish.TrialContext`: a checkpoint
+        directory per configuration and the budget it may continue from, so that a promotion
+        trains only the increment (and is charged only that); ``checkpoints`` (a
+        :class:`~smacish.Checkpoints`) says where they are kept and which are removed.
+
         >>> from ConfigSpace import ConfigurationSpace
         >>> import smacish
         >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}),
@@ -357,7 +369,7 @@ class Optimizer:
         13
         """
         return _loop.optimize(self, target, n_trials, walltime_limit, budget_limit, client, n_workers,
-                              memory_limit, max_retries, show_progress, budget_arg, catch)
+                              memory_limit, max_retries, show_progress, budget_arg, catch, checkpoints)
 
     def _repr_html_(self) -> str:
         return _display.optimizer_html(self)

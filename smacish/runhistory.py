@@ -25,7 +25,7 @@ from smacish._io import (
     space_to_json,
     to_builtin,
 )
-from smacish.trial import StatusType, TrialInfo, TrialValue
+from smacish.trial import StatusType, TrialInfo, TrialValue, charged_budget, check_continued
 
 INCUMBENT_SELECTIONS = ("highest_executed_budget", "highest_budget", "any_budget")
 _FORMAT = "smacish.runhistory"
@@ -168,6 +168,9 @@ class RunHistory:
             self.add_running(info)
             return
         self._check_space(info.config)  # before anything changes
+        problem = check_continued(info, value.additional_info)
+        if problem:
+            raise ValueError(problem)
         key = self._key(info, create=True)
         if key in self._trials:
             raise ValueError(
@@ -182,7 +185,7 @@ class RunHistory:
         self._trials[key] = (info, value)
         if walltime is not None:
             self._walltime[key] = float(walltime)
-        self._budget_spent += 1.0 if info.budget is None else info.budget
+        self._budget_spent += charged_budget(info, value)
         self._aggregate(key[0], info.budget, self.effective_cost(value), value.status is StatusType.SUCCESS)
 
     def effective_cost(self, value: TrialValue) -> float:
@@ -246,7 +249,8 @@ class RunHistory:
 
     @property
     def budget_spent(self) -> float:
-        """Sum of the budgets of all finished trials (a trial without budget counts 1)."""
+        """Sum of the budgets of all finished trials (a trial without budget counts 1; one that
+        continued from a checkpoint counts its increment, see :func:`~smacish.trial.charged_budget`)."""
         return self._budget_spent
 
     def get_cost(self, config: Configuration, budget: Optional[float] = None) -> float:

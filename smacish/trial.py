@@ -5,8 +5,11 @@ from __future__ import annotations
 import enum
 import math
 import numbers
+import os
+import shutil
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
 
 from ConfigSpace import Configuration
 
@@ -153,6 +156,99 @@ class TrialValue:
             raise TypeError(
                 f"additional_info must be a dict, got {type(self.additional_info).__name__}"
             )
+
+
+class TrialContext:
+    """What a target that has a ``trial`` parameter gets: where to keep its checkpoint and what
+    it may continue from.
+
+    - ``checkpoint_dir``: a directory private to this configuration (its ``config_id``), kept
+      across its budgets; empty when ``previous_budget`` is None.
+    - ``previous_budget``: the largest budget this configuration already finished successfully,
+      whose checkpoint the directory holds, or None (train from scratch).
+    - ``report(step, cost)``: an intermediate point of the learning curve (kept in the trial's
+      ``additional_info["reports"]``).
+    - ``continued_from``: set it (or return ``{"cost": ..., "continued_from": budget}``) when the
+      trial continued from a checkpoint: the trial is then charged only the increment.
+
+    >>> import tempfile
+    >>> trial = TrialContext((0, 0, 1), 9.0, tempfile.mkdtemp(), previous_budget=3.0)
+    >>> trial.report(4, 0.5)
+    >>> trial.continued_from = trial.previous_budget
+    >>> trial.result_info()
+    {'reports': [[4.0, 0.5]], 'continued_from': 3.0}
+    """
+
+    def __init__(self, config_id: Optional[ConfigId], budget: Optional[float], checkpoint_dir: "os.PathLike | str",
+                 previous_budget: Optional[float] = None, holder: Optional[str] = None):
+        self.config_id = config_id
+        self.budget = budget
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.previous_budget = previous_budget
+        self.holder = holder  # the Dask worker whose local disk holds the checkpoint (None: shared)
+        self.continued_from: Optional[float] = None
+        self.reports: List[List[float]] = []
+
+    def report(self, step: float, cost: float) -> None:
+        """Record the cost after ``step`` (an epoch, a number of samples) of this trial."""
+        step, cost = _as_float("step", step), _as_float("cost", cost)
+        if not (math.isfinite(step) and math.isfinite(cost)):
+            raise ValueError(f"trial.report({step!r}, {cost!r}): step and cost must be finite numbers")
+        self.reports.append([step, cost])
+
+    def prepare(self, here: Optional[str] = None) -> None:
+        """Make the directory ready where the trial runs (``here``: the Dask worker's address).
+
+        Run away from the worker that holds a local checkpoint, or with nothing to continue
+        from, the trial starts from scratch in an emptied directory."""
+        if self.holder is not None and here != self.holder:
+            self.previous_budget = None
+        if self.previous_budget is None and self.checkpoint_dir.exists():
+            shutil.rmtree(self.checkpoint_dir)
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+
+    def result_info(self) -> dict:
+        """What the trial's ``additional_info`` gets from this context."""
+        info: dict = {}
+        if self.reports:
+            info["reports"] = self.reports
+        if self.continued_from is not None:
+            info["continued_from"] = self.continued_from
+        return info
+
+    def __repr__(self) -> str:
+        return (f"TrialContext(config_id={self.config_id}, budget={self.budget}, "
+                f"previous_budget={self.previous_budget}, checkpoint_dir={str(self.checkpoint_dir)!r})")
+
+
+def check_continued(info: TrialInfo, additional_info: dict) -> Optional[str]:
+    """Why ``additional_info["continued_from"]`` is wrong for ``info``, or None if it is fine
+    (absent, None, or a budget > 0 below the trial's own)."""
+    if additional_info.get("continued_from") is None:
+        return None
+    value = additional_info["continued_from"]
+    if info.budget is None:
+        return (f"continued_from={value!r}, but trial {info.key} has no budget (instance-based "
+                "budgets cannot continue); leave continued_from out")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < info.budget:
+        return (f"continued_from={value!r}, but it must be the budget the trial continued from: a "
+                f"number > 0 and below the trial's budget {info.budget:g} (None: trained from scratch)")
+    return None
+
+
+def charged_budget(info: TrialInfo, value: TrialValue) -> float:
+    """The budget a finished trial spent: its budget, less ``continued_from`` when it continued
+    from a checkpoint; 1 for a trial without a budget.
+
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> info = TrialInfo(ConfigurationSpace({"x": (0.0, 1.0)}).get_default_configuration(), budget=9.0)
+    >>> charged_budget(info, TrialValue(cost=0.1, additional_info={"continued_from": 3.0}))
+    6.0
+    """
+    if info.budget is None:
+        return 1.0
+    previous = value.additional_info.get("continued_from")
+    return info.budget - float(previous) if previous is not None else info.budget
 
 
 def _as_float(name: str, value: Any) -> float:

@@ -6,7 +6,7 @@ the number of workers it has and tells every result to ``process_result``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from ConfigSpace import Configuration
@@ -16,7 +16,7 @@ from smacish.intensifiers._brackets import Schedule, stage_budgets
 from smacish.intensifiers._settings import default_budgets, rung_problems, setting_errors
 from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
 from smacish.runhistory import RunHistory
-from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue
+from smacish.trial import ConfigId, TrialInfo, TrialInfoIntent, TrialValue
 
 class _Instance:
     """One intensifier instance: runs its iterations one after the other."""
@@ -269,6 +269,19 @@ class ParallelScheduler:
             self._inflight[self._trial_key(held[0][1])] = held
 
     # ------------------------------------------------------------------ reading
+    def live_config_ids(self) -> Set[ConfigId]:
+        """The ``config_id`` of every configuration that may still run a trial: queued, running,
+        or in a stage of an unfinished run from which it can be promoted."""
+        live: Set[ConfigId] = set()
+        for instance in self._instances:
+            run = instance.run
+            if not run.finished:
+                last = run.stage == len(run.schedule) - 1
+                live.update(m.config_id for m in run.members if not last)
+                live.update(info.config_id for info in run.queue)
+                live.update(key[0] for key in run.pending)
+        return live
+
     def pending_trials(self) -> List[TrialInfo]:
         """Trials launched and not yet told."""
         return [holders[0][1] for holders in self._inflight.values()]

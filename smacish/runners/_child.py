@@ -20,7 +20,7 @@ Two ways in, both used by :mod:`smacish.runners._execute`:
   no ``os.fork``).
 
 IN holds a pickled header ``{"sys_path", "cwd", "env"}`` of the parent (so the child imports
-what the parent can import, from where it runs) followed by the cloudpickled ``(target, info)``;
+what the parent can import, from where it runs) followed by the cloudpickled ``(target, info, context)``;
 ``OUT.started`` appears once they are loaded (imports done) and the target is called; OUT
 receives the pickled TrialValue. All are temporary files of the parent's, never user files.
 """
@@ -49,10 +49,10 @@ def main(payload: str, result: str) -> None:
             os.chdir(header["cwd"])
             os.environ.clear()
             os.environ.update(header["env"])
-            target, info = pickle.load(fh)
+            target, info, context = pickle.load(fh)
         with open(result + ".started", "wb"):  # the cutoff counts from here, not from the fork
             pass
-        value = call_target(target, info)
+        value = call_target(target, info, context)
     except Exception as exc:  # noqa: BLE001 - the target could not even be loaded here
         value = TrialValue(cost=math.inf, status=StatusType.CRASHED, additional_info=error_info(exc))
     tmp = result + ".part"

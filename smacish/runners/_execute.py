@@ -21,9 +21,10 @@ import weakref
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
 
-from smacish.trial import StatusType, TrialInfo, TrialValue
+from smacish.trial import StatusType, TrialContext, TrialInfo, TrialValue, check_continued
 
 TARGET_ARGUMENTS = ("budget", "seed", "instance")
+CONTEXT_ARGUMENT = "trial"  # passed only to a target that names it (never through **kwargs)
 
 
 class BoundTarget:
@@ -62,18 +63,33 @@ def _accepted(target: Callable) -> FrozenSet[str]:
     params = _parameters(target)
     if params is None:
         return frozenset()
+    named = frozenset(p.name for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    context = named & {CONTEXT_ARGUMENT}
     if any(p.kind is p.VAR_KEYWORD for p in params):
-        return frozenset(TARGET_ARGUMENTS)
-    return frozenset(p.name for p in params if p.name in TARGET_ARGUMENTS and p.kind is not p.POSITIONAL_ONLY)
+        return frozenset(TARGET_ARGUMENTS) | context
+    return (named & frozenset(TARGET_ARGUMENTS)) | context
 
 
-def target_kwargs(target: Callable, info: TrialInfo) -> Dict[str, Any]:
-    """The keyword arguments among ``budget``, ``seed``, ``instance`` the target accepts."""
+def _accepted_by(target: Callable) -> FrozenSet[str]:
     try:
-        names = _accepted(target)
+        return _accepted(target)
     except TypeError:  # unhashable callable
-        names = _accepted.__wrapped__(target)
-    return {name: getattr(info, name) for name in names}
+        return _accepted.__wrapped__(target)
+
+
+def wants_context(target: Callable) -> bool:
+    """True if ``target`` has a ``trial`` parameter (it gets a :class:`~smacish.trial.TrialContext`)."""
+    return CONTEXT_ARGUMENT in _accepted_by(target)
+
+
+def target_kwargs(target: Callable, info: TrialInfo, context: Optional[TrialContext] = None) -> Dict[str, Any]:
+    """The keyword arguments among ``budget``, ``seed``, ``instance`` (and ``trial``) the target
+    accepts."""
+    kwargs = {name: getattr(info, name) for name in _accepted_by(target) if name != CONTEXT_ARGUMENT}
+    if CONTEXT_ARGUMENT in _accepted_by(target):
+        kwargs[CONTEXT_ARGUMENT] = context if context is not None else TrialContext(
+            info.config_id, info.budget, tempfile.mkdtemp(prefix="smacish-checkpoint-"))
+    return kwargs
 
 
 def check_target(target: Callable, budget_arg: Optional[str] = None,
@@ -82,7 +98,7 @@ def check_target(target: Callable, budget_arg: Optional[str] = None,
 
     The configuration goes to the first parameter; ``budget``, ``seed`` and ``instance`` go by
     name to the parameters of those names (or to ``**kwargs``), the budget to ``budget_arg``
-    when given. A required parameter that nothing fills is a ``TypeError`` naming the function;
+    when given; a parameter named ``trial`` gets a :class:`~smacish.trial.TrialContext`. A required parameter that nothing fills is a ``TypeError`` naming the function;
     a target that cannot receive an argument in ``needs`` (one that varies in this run) gets a
     warning, since every trial would then run it the same way.
 
@@ -109,10 +125,12 @@ def check_target(target: Callable, budget_arg: Optional[str] = None,
                             f"choose one of {sorted(by_name)}")
         names = {"budget": budget_arg}
         names.update({a: a for a in ("seed", "instance") if a in by_name or var_kw})
+        names.update({a: a for a in (CONTEXT_ARGUMENT,) if a in by_name})
         filled = set(names.values())
     else:
         names = None
         filled = set(TARGET_ARGUMENTS) & (set(by_name) | (set(TARGET_ARGUMENTS) if var_kw else set()))
+        filled |= {CONTEXT_ARGUMENT} & set(by_name)
     missing = [p.name for p in rest if p.default is p.empty and p.kind in
                (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in filled]
     if missing:
@@ -205,14 +223,21 @@ def last_error(value: TrialValue) -> Optional[BaseException]:
     return pair[1] if pair is not None and pair[0] is value else None
 
 
-def call_target(target: Callable, info: TrialInfo) -> TrialValue:
-    """Run the target in this process; exceptions and bad results become CRASHED."""
-    kwargs = target_kwargs(target, info)
+def call_target(target: Callable, info: TrialInfo, context: Optional[TrialContext] = None) -> TrialValue:
+    """Run the target in this process; exceptions and bad results become CRASHED. What the
+    target reported through ``context`` (``trial``) goes into the value's ``additional_info``."""
+    kwargs = target_kwargs(target, info, context)
+    context = kwargs.get(CONTEXT_ARGUMENT)
     start = time.time()
     t0 = time.perf_counter()
     error: Optional[BaseException] = None
     try:
         cost, extra = parse_result(target(info.config, **kwargs))
+        if context is not None:
+            extra = {**context.result_info(), **extra}
+        problem = check_continued(info, extra)
+        if problem:
+            raise ValueError(f"the target returned {problem}")
         status = StatusType.SUCCESS
     except MemoryError as exc:
         cost, status, error = math.inf, StatusType.MEMORYOUT, exc
@@ -221,6 +246,8 @@ def call_target(target: Callable, info: TrialInfo) -> TrialValue:
     elapsed = time.perf_counter() - t0
     if error is not None:
         extra = error_info(error)
+        if context is not None and context.reports:  # the learning curve up to the failure
+            extra["reports"] = context.reports
     value = TrialValue(cost=cost, time=elapsed, status=status, starttime=start,
                        endtime=start + elapsed, additional_info=extra)
     _last.error = (value, error) if error is not None else None
@@ -229,7 +256,7 @@ def call_target(target: Callable, info: TrialInfo) -> TrialValue:
 
 def execute_trial(
     target: Callable, info: TrialInfo, memory_limit: Optional[float] = None,
-    should_stop: Optional[Callable[[], bool]] = None,
+    should_stop: Optional[Callable[[], bool]] = None, context: Optional[TrialContext] = None,
 ) -> TrialValue:
     """Run one trial: in-process when it has no cutoff and no ``memory_limit`` (MB), else in a
     child process that is killed past its cutoff (TIMEOUT) or memory (MEMORYOUT), or as soon as
@@ -245,8 +272,8 @@ def execute_trial(
     ``additional_info["lost"] = True``, so that a runner may retry it elsewhere.
     """
     if info.cutoff is None and memory_limit is None:
-        return call_target(target, info)
-    return _run_in_child(target, info, memory_limit, should_stop)
+        return call_target(target, info, context)
+    return _run_in_child(target, info, memory_limit, should_stop, context)
 
 
 _POLL = 0.01  # seconds between looks at a running child
@@ -402,7 +429,7 @@ class _Child:
 
 def _run_in_child(
     target: Callable, info: TrialInfo, memory_limit: Optional[float],
-    should_stop: Optional[Callable[[], bool]] = None,
+    should_stop: Optional[Callable[[], bool]] = None, context: Optional[TrialContext] = None,
 ) -> TrialValue:
     import pickle
 
@@ -413,7 +440,7 @@ def _run_in_child(
         payload, result_path = os.path.join(tmp, "in.pkl"), os.path.join(tmp, "out.pkl")
         with open(payload, "wb") as fh:
             pickle.dump({"sys_path": list(sys.path), "cwd": os.getcwd(), "env": dict(os.environ)}, fh)
-            cloudpickle.dump((target, info), fh)
+            cloudpickle.dump((target, info, context), fh)
         started_marker = result_path + ".started"
         child = _Child(payload, result_path)
         start = time.time()

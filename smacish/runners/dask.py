@@ -29,13 +29,15 @@ import time
 import traceback
 import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from smacish.runners._execute import execute_trial, failed_value
 from smacish.runners._limits import Limits
-from smacish.trial import StatusType, TrialInfo, TrialValue, WaitForResults
+from smacish.trial import StatusType, TrialContext, TrialInfo, TrialValue, WaitForResults
 
 if TYPE_CHECKING:  # pragma: no cover
+    from smacish._checkpoints import CheckpointStore
     from smacish.optimizer import Optimizer
 
 logger = logging.getLogger("smacish")
@@ -82,16 +84,30 @@ def _unship(space_bytes: bytes, vector: Any, fields: Dict[str, Any]) -> TrialInf
     return TrialInfo(config=Configuration(space, vector=vector), **fields)
 
 
-def _run_trial(target: Callable[..., Any], info: Any, memory_limit: Optional[float]) -> TrialValue:
+def _run_trial(target: Callable[..., Any], info: Any, memory_limit: Optional[float],
+               context: Optional[TrialContext] = None) -> TrialValue:
     """The task a Dask worker runs: one trial, stamped with the worker's address."""
     from distributed import get_worker
 
     if isinstance(info, _Shipped):  # not serialised on the way (an in-process transport)
         info = info.info
     worker = get_worker()
-    value = execute_trial(target, info, memory_limit, should_stop=_cancelled_check(worker))
+    if context is not None:
+        context.prepare(worker.address)
+    value = execute_trial(target, info, memory_limit, should_stop=_cancelled_check(worker), context=context)
     value.additional_info["worker"] = worker.address
     return value
+
+
+def _full_budget(info: TrialInfo) -> float:
+    return 1.0 if info.budget is None else info.budget
+
+
+def _remove_paths(paths: List[str]) -> None:
+    import shutil
+
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _cancelled_check(worker: Any) -> Optional[Callable[[], bool]]:
@@ -186,13 +202,17 @@ class _QuietDask:
 def run_dask(
     optimizer: "Optimizer", target: Callable[..., Any], limits: Limits, client: Any = None,
     n_workers: Optional[int] = None, memory_limit: Optional[float] = None, max_retries: int = 1,
+    checkpoints: Optional[Callable[[Any], "CheckpointStore"]] = None,
 ) -> None:
-    """Run trials on Dask until ``limits`` stop it; every trial asked ends in the RunHistory."""
+    """Run trials on Dask until ``limits`` stop it; every trial asked ends in the RunHistory.
+    ``checkpoints(client)`` makes the store of a target with a ``trial`` parameter."""
     if client is None:
         with embedded_client(n_workers or 2) as own:
-            DaskLoop(optimizer, target, limits, own, memory_limit, max_retries).run()
+            store = checkpoints(None) if checkpoints is not None else None
+            DaskLoop(optimizer, target, limits, own, memory_limit, max_retries, store).run()
     else:
-        DaskLoop(optimizer, target, limits, client, memory_limit, max_retries).run()
+        store = checkpoints(client) if checkpoints is not None else None
+        DaskLoop(optimizer, target, limits, client, memory_limit, max_retries, store).run()
 
 
 class DaskLoop:
@@ -211,8 +231,12 @@ class DaskLoop:
     """
 
     def __init__(self, optimizer: "Optimizer", target: Callable[..., Any], limits: Limits, client: Any,
-                 memory_limit: Optional[float], max_retries: int):
+                 memory_limit: Optional[float], max_retries: int,
+                 checkpoints: Optional["CheckpointStore"] = None):
         self.optimizer = optimizer
+        self.checkpoints = checkpoints
+        if checkpoints is not None and not checkpoints.shared:
+            checkpoints.remove = self._remove_on_worker
         self.target = target
         self.limits = limits
         self.client = client
@@ -253,8 +277,8 @@ class DaskLoop:
             self.done.put(None)  # wake the driver: workers joined or left
 
     def _committed_budget(self) -> float:
-        inflight = sum(1.0 if i.budget is None else i.budget for i, _ in self.inflight.values())
-        return self.optimizer.budget_spent + inflight
+        charge = self.checkpoints.expected_charge if self.checkpoints is not None else _full_budget
+        return self.optimizer.budget_spent + sum(charge(i) for i, _ in self.inflight.values())
 
     def _may_ask(self) -> bool:
         return self.limits.may_ask(self.optimizer.n_asked, self._committed_budget())
@@ -264,9 +288,13 @@ class DaskLoop:
         config_id = ".".join(map(str, info.config_id)) if info.config_id else "x"
         shipped = _Shipped(info, self._space_bytes) if self._space_bytes is not None and \
             info.config.config_space is self.optimizer.configspace else info
+        context = self.checkpoints.context_for(info) if self.checkpoints is not None else None
+        # a local checkpoint: its worker first, any other (from scratch) if that one is gone
+        where = {"workers": [context.holder], "allow_other_workers": True} if context and context.holder else {}
         future = self.client.submit(
-            _run_trial, self._shipped_target(), shipped, self.memory_limit, pure=False,
+            _run_trial, self._shipped_target(), shipped, self.memory_limit, context, pure=False,
             key=f"smacish-trial-{config_id}-{attempt}-{uuid.uuid4().hex}",  # shown as "smacish-trial"
+            **where,
         )
         self.inflight[future] = (info, attempt)
         self.track(future)
@@ -285,6 +313,18 @@ class DaskLoop:
             self._target_future = None
             return self.target
         return self._target_future
+
+    def _remove_on_worker(self, paths: List[Path], holder: Optional[str]) -> None:
+        """Remove checkpoint directories on the worker whose local disk holds them, in the
+        background (a worker that is gone took them with it)."""
+        if holder is not None:
+            self.client.loop.add_callback(self._remove_async, [str(p) for p in paths], holder)
+
+    async def _remove_async(self, paths: List[str], holder: str) -> None:
+        try:
+            await self.client.run(_remove_paths, paths, workers=[holder], on_error="ignore", asynchronous=True)
+        except Exception:  # noqa: BLE001 - the worker left meanwhile: its disk is no concern of ours
+            pass
 
     def track(self, future: Any) -> None:
         """Have the result of ``future`` (a submitted trial) handed to the driver when it ends."""

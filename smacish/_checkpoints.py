@@ -1,0 +1,185 @@
+"""Checkpoints of a run whose target continues training: one directory per configuration, what
+each trial may continue from, and the removal of what can no longer be used."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple, Union
+
+from smacish._io import config_key
+from smacish.trial import ConfigId, StatusType, TrialContext, TrialInfo, TrialValue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from smacish.optimizer import Optimizer
+
+logger = logging.getLogger("smacish")
+
+KEEP = ("incumbent", "all", "promotable")
+
+
+@dataclass(frozen=True)
+class Checkpoints:
+    """Where a target with a ``trial`` parameter keeps its checkpoints (``optimize(checkpoints=)``).
+
+    Args:
+        directory: the root; each configuration gets ``config_<i>_<j>_<k>`` below it. Default:
+            ``output_dir/checkpoints`` (kept, and used again on resume), or, for a run without
+            ``output_dir``, a temporary directory removed with the Optimizer.
+        shared: whether every worker sees the same files under ``directory`` (a shared file
+            system, or one machine). None: yes in-process and when every Dask worker runs on
+            this machine, no otherwise. Not shared, a promoted trial goes to the worker that holds
+            its checkpoint, and starts from scratch (``previous_budget=None``) elsewhere.
+        keep: which directories stay once their configuration can never be promoted again:
+            ``"incumbent"`` (the default: only the incumbent's), ``"promotable"`` (none), ``"all"``.
+
+    >>> Checkpoints(keep="all").keep
+    'all'
+    """
+
+    directory: Optional[Union[str, Path]] = None
+    shared: Optional[bool] = None
+    keep: str = "incumbent"
+
+    def __post_init__(self) -> None:
+        if self.keep not in KEEP:
+            raise ValueError(f"Checkpoints(keep={self.keep!r}): choose one of {', '.join(map(repr, KEEP))}")
+        if self.shared is not None and not isinstance(self.shared, bool):
+            raise TypeError(f"Checkpoints(shared={self.shared!r}): True, False or None (decide by the workers)")
+
+
+def directory_name(config_id: ConfigId) -> str:
+    """``config_<i>_<j>_<k>``, as the HpBandSter layer names a configuration's directory."""
+    return "config_%d_%d_%d" % tuple(config_id)
+
+
+class CheckpointStore:
+    """The checkpoints of one ``optimize`` call: makes each trial's :class:`TrialContext` and,
+    after each tell, removes the directories of configurations that can no longer be promoted.
+
+    Only the driver touches it. With local (not shared) checkpoints the directories live on the
+    workers; removing them is the runner's ``remove`` (the Dask runner runs it on the holder).
+    """
+
+    def __init__(self, optimizer: "Optimizer", settings: Checkpoints, shared: bool):
+        self.optimizer = optimizer
+        self.settings = settings
+        self.shared = shared
+        if settings.directory is not None:
+            self.root = Path(settings.directory)
+        elif optimizer.output_dir is not None:
+            self.root = optimizer.output_dir / "checkpoints"
+        else:
+            self.root = _temporary_root(optimizer)
+        self.root.mkdir(parents=True, exist_ok=True)
+        # config_id -> (largest budget finished with SUCCESS, the worker that ran it)
+        self._finished: Dict[ConfigId, Tuple[float, Optional[str]]] = {}
+        self._config_of: Dict[ConfigId, bytes] = {}
+        self._removed: Set[ConfigId] = set()
+        self.remove: Callable[[List[Path], Optional[str]], None] = _remove_here
+        for info, value in optimizer.runhistory.items():  # a resumed run continues from its trials
+            self.record(info, value)
+
+    # ------------------------------------------------------------------ trials
+    def context_for(self, info: TrialInfo) -> TrialContext:
+        """The context of ``info``: its directory and the budget it may continue from."""
+        previous, holder = None, None
+        if info.config_id is not None and info.budget is not None:
+            done = self._finished.get(info.config_id)
+            if done is not None and done[0] < info.budget:
+                previous, holder = done
+        path = self.root / (directory_name(info.config_id) if info.config_id is not None else "unnamed")
+        return TrialContext(info.config_id, info.budget, path, previous, None if self.shared else holder)
+
+    def expected_charge(self, info: TrialInfo) -> float:
+        """The budget ``info`` will likely be charged (its increment when it can continue)."""
+        if info.budget is None:
+            return 1.0
+        done = self._finished.get(info.config_id) if info.config_id is not None else None
+        return info.budget - done[0] if done is not None and done[0] < info.budget else info.budget
+
+    def record(self, info: TrialInfo, value: TrialValue) -> None:
+        if info.config_id is None or info.budget is None:
+            return
+        self._config_of[info.config_id] = config_key(info.config)
+        if value.status is StatusType.SUCCESS:
+            done = self._finished.get(info.config_id)
+            if done is None or info.budget > done[0]:
+                self._finished[info.config_id] = (info.budget, value.additional_info.get("worker"))
+
+    def told(self, info: TrialInfo, value: TrialValue) -> None:
+        """After each tell (an Optimizer callback): note the trial, remove what is dead."""
+        self.record(info, value)
+        if self.settings.keep != "all":
+            self.clean()
+
+    # ------------------------------------------------------------------ removal
+    def clean(self) -> None:
+        """Remove the directories of configurations that can never run again (but the
+        incumbent's, with ``keep="incumbent"``)."""
+        live = self.optimizer.intensifier.live_config_ids()
+        keep = set()
+        if self.settings.keep == "incumbent" and self.optimizer.incumbent is not None:
+            inc = config_key(self.optimizer.incumbent)
+            keep = {cid for cid, key in self._config_of.items() if key == inc}
+        dead = [cid for cid in self._config_of if cid not in live and cid not in keep and cid not in self._removed]
+        by_holder: Dict[Optional[str], List[Path]] = {}
+        for cid in dead:
+            self._removed.add(cid)
+            holder = None if self.shared else self._finished.get(cid, (None, None))[1]
+            by_holder.setdefault(holder, []).append(self.root / directory_name(cid))
+        for holder, paths in by_holder.items():
+            try:
+                self.remove(paths, holder)
+            except Exception as exc:  # noqa: BLE001 - a leftover directory is no reason to stop a run
+                logger.warning("could not remove %d checkpoint directories: %r", len(paths), exc)
+
+
+_TEMPORARY: "weakref.WeakKeyDictionary[Any, Path]" = weakref.WeakKeyDictionary()
+
+
+def _temporary_root(optimizer: "Optimizer") -> Path:
+    """The checkpoint root of a run without ``output_dir``: one per Optimizer, so that a second
+    ``optimize`` call continues from the first's checkpoints; removed with the Optimizer."""
+    root = _TEMPORARY.get(optimizer)
+    if root is None:
+        root = _TEMPORARY[optimizer] = Path(tempfile.mkdtemp(prefix="smacish-checkpoints-"))
+        weakref.finalize(optimizer, shutil.rmtree, str(root), True)
+    return root
+
+
+def _remove_here(paths: List[Path], holder: Optional[str] = None) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def make_store(optimizer: "Optimizer", settings: Optional[Checkpoints], client: Any = None,
+               in_process: bool = True) -> CheckpointStore:
+    """The store for one ``optimize`` call; ``shared`` decided from the workers when not given."""
+    settings = settings if settings is not None else Checkpoints()
+    if not isinstance(settings, Checkpoints):
+        raise TypeError(f"checkpoints must be a smacish.Checkpoints, got {type(settings).__name__}")
+    shared = settings.shared
+    if shared is None:
+        shared = in_process or client is None or _workers_on_this_machine(client)
+    return CheckpointStore(optimizer, settings, shared)
+
+
+def _workers_on_this_machine(client: Any) -> bool:
+    import socket
+
+    here = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
+    try:
+        here.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    try:
+        workers = client.scheduler_info()["workers"]
+    except Exception:  # noqa: BLE001 - cannot tell: assume separate disks, the safe side
+        return False
+    hosts = {addr.split("://")[-1].rsplit(":", 1)[0].strip("[]") for addr in workers}
+    return bool(hosts) and hosts <= here
