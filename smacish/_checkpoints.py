@@ -52,6 +52,11 @@ class Checkpoints:
             raise TypeError(f"Checkpoints(shared={self.shared!r}): True, False or None (decide by the workers)")
 
 
+def full_budget(info: TrialInfo) -> float:
+    """What a trial costs when it trains from scratch: its budget (1 without one)."""
+    return 1.0 if info.budget is None else info.budget
+
+
 def directory_name(config_id: ConfigId) -> str:
     """``config_<i>_<j>_<k>``, as the HpBandSter layer names a configuration's directory."""
     return "config_%d_%d_%d" % tuple(config_id)
@@ -95,12 +100,16 @@ class CheckpointStore:
         path = self.root / (directory_name(info.config_id) if info.config_id is not None else "unnamed")
         return TrialContext(info.config_id, info.budget, path, previous, None if self.shared else holder)
 
+    def prepared(self, info: TrialInfo) -> TrialContext:
+        """The context of a trial that runs in this process (its directory made ready)."""
+        context = self.context_for(info)
+        context.prepare()
+        return context
+
     def expected_charge(self, info: TrialInfo) -> float:
         """The budget ``info`` will likely be charged (its increment when it can continue)."""
-        if info.budget is None:
-            return 1.0
-        done = self._finished.get(info.config_id) if info.config_id is not None else None
-        return info.budget - done[0] if done is not None and done[0] < info.budget else info.budget
+        done = self._finished.get(info.config_id) if info.config_id is not None and info.budget is not None else None
+        return info.budget - done[0] if done is not None and done[0] < info.budget else full_budget(info)
 
     def record(self, info: TrialInfo, value: TrialValue) -> None:
         if info.config_id is None or info.budget is None:

@@ -327,3 +327,17 @@ def test_resume_after_sigkill_keeps_the_checkpoints(tmp_path):
     assert [i.budget for i, _ in later] == [3.0, 3.0, 9.0]
     assert all(v.additional_info["start"] > 0 for _, v in later)  # continued from before the kill
     assert opt.budget_spent == 21  # the killed attempt was never told, so never charged
+
+
+def test_the_simulated_runner_gives_the_context_and_charges_increments():
+    from smacish.runners.simulated import run_simulated
+
+    def duration(info, value):
+        return info.budget - (value.additional_info.get("continued_from") or 0.0)
+
+    opt = Optimizer(space(), Hyperband(min_budget=1, max_budget=9, eta=3), seed=4)
+    sim = run_simulated(opt, targets.serial_target, duration, n_workers=4, budget_limit=80)
+    assert sim.busy == pytest.approx(opt.budget_spent)
+    assert sum(v.additional_info["trained"] for _, v in opt.runhistory.items()) == opt.budget_spent
+    assert any(v.additional_info["start"] > 0 for _, v in opt.runhistory.items())
+    assert opt.callbacks == []

@@ -32,6 +32,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+from smacish._checkpoints import full_budget
 from smacish.runners._execute import execute_trial, failed_value
 from smacish.runners._limits import Limits
 from smacish.trial import StatusType, TrialContext, TrialInfo, TrialValue, WaitForResults
@@ -97,10 +98,6 @@ def _run_trial(target: Callable[..., Any], info: Any, memory_limit: Optional[flo
     value = execute_trial(target, info, memory_limit, should_stop=_cancelled_check(worker), context=context)
     value.additional_info["worker"] = worker.address
     return value
-
-
-def _full_budget(info: TrialInfo) -> float:
-    return 1.0 if info.budget is None else info.budget
 
 
 def _remove_paths(paths: List[str]) -> None:
@@ -277,7 +274,7 @@ class DaskLoop:
             self.done.put(None)  # wake the driver: workers joined or left
 
     def _committed_budget(self) -> float:
-        charge = self.checkpoints.expected_charge if self.checkpoints is not None else _full_budget
+        charge = self.checkpoints.expected_charge if self.checkpoints is not None else full_budget
         return self.optimizer.budget_spent + sum(charge(i) for i, _ in self.inflight.values())
 
     def _may_ask(self) -> bool:

@@ -28,9 +28,7 @@ def run_serial(
             break  # nothing pending and nothing new to run: a small space is used up
         try:
             for attempt in range(max_retries + 1):
-                context = checkpoints.context_for(info) if checkpoints is not None else None
-                if context is not None:
-                    context.prepare()
+                context = checkpoints.prepared(info) if checkpoints is not None else None
                 value = execute_trial(target, info, memory_limit, context=context)
                 if not value.additional_info.get("lost"):
                     break

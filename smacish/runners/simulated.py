@@ -13,7 +13,8 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
-from smacish.runners._execute import call_target
+from smacish._checkpoints import full_budget, make_store
+from smacish.runners._execute import call_target, wants_context
 from smacish.runners._limits import Limits
 from smacish.trial import TrialInfo, TrialValue, WaitForResults
 
@@ -48,8 +49,10 @@ def run_simulated(
 ) -> SimulationResult:
     """Run ``optimizer`` with ``n_workers`` virtual workers until a limit is reached.
 
-    ``target`` is called like in :meth:`Optimizer.optimize`; ``duration(info, value)`` gives
-    the virtual seconds the trial takes. ``walltime_limit`` is in virtual seconds.
+    ``target`` is called like in :meth:`Optimizer.optimize` (one with a ``trial`` parameter gets
+    its checkpoint context, in a temporary directory); ``duration(info, value)`` gives the
+    virtual seconds the trial takes (``value.additional_info["continued_from"]`` says whether it
+    continued). ``walltime_limit`` is in virtual seconds.
 
     >>> import smacish
     >>> from ConfigSpace import ConfigurationSpace
@@ -70,10 +73,15 @@ def run_simulated(
     timeline: List[Tuple[int, float, float, tuple]] = []
     busy = 0.0
 
+    store = make_store(optimizer, None) if wants_context(target) else None
+    charge = store.expected_charge if store is not None else full_budget
+
     def committed() -> float:
-        return optimizer.budget_spent + sum(1.0 if r[4].budget is None else r[4].budget for r in running)
+        return optimizer.budget_spent + sum(charge(r[4]) for r in running)
 
     optimizer.clock.hold(now)
+    if store is not None:
+        optimizer.callbacks.append(store.told)
     try:
         while True:
             while free and limits.may_ask(optimizer.n_asked, committed()):
@@ -81,7 +89,7 @@ def run_simulated(
                     info = optimizer.ask(n_workers=n_workers)
                 except WaitForResults:
                     break
-                value = call_target(target, info)
+                value = call_target(target, info, store.prepared(info) if store is not None else None)
                 took = float(duration(info, value))
                 if not took >= 0:
                     raise ValueError(f"duration returned {took!r} for trial {info.key}; it must be >= 0 seconds")
@@ -102,5 +110,7 @@ def run_simulated(
             heapq.heappush(free, worker)
     finally:
         optimizer.clock.release()
+        if store is not None:
+            optimizer.callbacks.remove(store.told)
     makespan = max((t[2] for t in timeline), default=0.0) - min((t[1] for t in timeline), default=0.0)
     return SimulationResult(n_workers, len(timeline), makespan, busy, timeline)
