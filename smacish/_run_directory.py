@@ -41,6 +41,7 @@ def settings_of(opt: "Optimizer", selector: Union[str, ConfigSelector]) -> Dict[
         "seed": opt.seed,
         "n_workers": opt.n_workers,
         "crash_cost": opt.runhistory.crash_cost,
+        "direction": opt.runhistory.direction,
     }
 
 
@@ -130,7 +131,8 @@ class RunDirectory:
             # a second fresh optimiser (after a damaged snapshot) needs an unbound intensifier
             unbound = intensifier if not intensifier.bound else type(intensifier)(**intensifier.settings)
             return optimizer_class(space, unbound, selector=selector, seed=settings["seed"],
-                                   n_workers=settings["n_workers"], crash_cost=settings["crash_cost"])
+                                   n_workers=settings["n_workers"], crash_cost=settings["crash_cost"],
+                                   direction=settings.get("direction", "minimize"))
 
         if not _runlog.run_file(out, _runlog.EVENTS).exists():  # a partial copy: resuming would start over
             kept = [name for name in (_runlog.RUNHISTORY, _runlog.STATE, _runlog.TRAJECTORY) if (out / name).exists()]

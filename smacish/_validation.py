@@ -40,6 +40,21 @@ def optimizer_errors(configspace: Any, intensifier: Any, selector: Any, seed: An
     return errors
 
 
+def direction_errors(direction: Any, intensifier: Any, warmstart: Any) -> List[str]:
+    """What is wrong with ``Optimizer(direction=...)`` given the intensifier and warm start."""
+    if direction not in ("minimize", "maximize"):
+        return [f"direction is {direction!r}, but must be 'minimize' or 'maximize'"]
+    errors = []
+    if direction == "maximize" and getattr(intensifier, "run_obj_time", False):
+        errors.append("direction='maximize' with run_obj_time=True: a runtime objective is minimised; "
+                      "leave direction out")
+    old = getattr(warmstart, "direction", direction)
+    if old != direction:
+        errors.append(f"the warm-start RunHistory was a run to {old} and this one is to {direction}; "
+                      "warm-start from a run in the same direction")
+    return errors
+
+
 def check_optimize_args(max_retries: Any, memory_limit: Any, n_workers: Optional[Any]) -> None:
     """Raise ValueError for the first bad argument of ``optimize``."""
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:

@@ -45,7 +45,7 @@ class RunView:
 
         spec = settings["intensifier"]
         intensifier = getattr(intensifiers, spec["class"])(**spec["settings"])
-        rh = RunHistory(space, crash_cost=settings["crash_cost"])
+        rh = RunHistory(space, crash_cost=settings["crash_cost"], direction=settings.get("direction", "minimize"))
         asked = {}
         last = 0.0
         damaged: List[int] = []

@@ -22,7 +22,7 @@ from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
 from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
-from smacish._validation import optimizer_errors
+from smacish._validation import direction_errors, optimizer_errors
 from smacish._warmstart import carried_over
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
@@ -59,11 +59,15 @@ class Optimizer:
         n_workers: the concurrency ``ask`` plans for when called without ``n_workers``.
         output_dir: a new directory for the run: settings, a durable log of every trial, the
             RunHistory and the trajectory. Resume a run with :meth:`Optimizer.load`.
-        crash_cost: the cost a crashed trial counts with.
+        crash_cost: the cost a crashed trial counts with (None: the worst, ``inf``; ``-inf``
+            when maximising).
         warmstart: a RunHistory of an earlier run (same space) whose trials seed this one.
         durable: with ``output_dir``, fsync each tell (``False``: flush only, which survives a
             killed process but not a power cut, and is faster).
         clock: the run clock (:class:`~smacish.RunClock`; a simulation passes its own).
+        direction: ``"minimize"`` (the default) or ``"maximize"`` the cost (an accuracy, a
+            reward). Costs are kept and shown as the target returns them; the incumbent, the
+            trajectory and every ranking take the best to be the highest.
     """
 
     def __init__(
@@ -74,12 +78,14 @@ class Optimizer:
         seed: int = 0,
         n_workers: int = 1,
         output_dir: Optional[PathLike] = None,
-        crash_cost: float = math.inf,
+        crash_cost: Optional[float] = None,
         warmstart: Optional[RunHistory] = None,
         durable: bool = True,
         clock: Optional[RunClock] = None,
+        direction: str = "minimize",
     ):
         errors = optimizer_errors(configspace, intensifier, selector, seed, n_workers, SELECTORS)
+        errors += direction_errors(direction, intensifier, warmstart)
         if errors:
             raise ValueError("; ".join(errors))
         self.configspace = configspace
@@ -87,7 +93,7 @@ class Optimizer:
         self.n_workers = n_workers
         selector_seed, scheduler_seed = np.random.SeedSequence(self.seed).generate_state(2)
         self.selector = SELECTORS[selector](configspace, int(selector_seed)) if isinstance(selector, str) else selector
-        self.runhistory = RunHistory(configspace, crash_cost=crash_cost)
+        self.runhistory = RunHistory(configspace, crash_cost=crash_cost, direction=direction)
         self.intensifier = intensifier
         self._proposals = Proposals(self.selector, configspace)
         intensifier.bind(self.runhistory, self._proposals, int(scheduler_seed))

@@ -28,6 +28,7 @@ from smacish._io import (
 from smacish.trial import StatusType, TrialInfo, TrialValue, charged_budget, check_continued
 
 INCUMBENT_SELECTIONS = ("highest_executed_budget", "highest_budget", "any_budget")
+DIRECTIONS = ("minimize", "maximize")
 _FORMAT = "smacish.runhistory"
 
 TrialKey = Tuple[int, Optional[str], int, Optional[float]]
@@ -81,16 +82,22 @@ class RunHistory:
     (True, True, 3)
     """
 
-    def __init__(self, configspace: Optional[ConfigurationSpace] = None, crash_cost: float = math.inf):
+    def __init__(self, configspace: Optional[ConfigurationSpace] = None, crash_cost: Optional[float] = None,
+                 direction: str = "minimize"):
         if configspace is not None and not isinstance(configspace, ConfigurationSpace):
             raise TypeError(
                 f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}"
             )
-        crash_cost = float(crash_cost)
-        if math.isnan(crash_cost) or crash_cost == -math.inf:
-            raise ValueError(f"crash_cost is {crash_cost}; use a number or inf")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction is {direction!r}, but must be 'minimize' or 'maximize'")
+        self.direction = direction
+        self.sign = 1.0 if direction == "minimize" else -1.0  # costs are compared as sign * cost
+        crash_cost = self.sign * math.inf if crash_cost is None else float(crash_cost)
+        if math.isnan(crash_cost) or self.sign * crash_cost == -math.inf:
+            raise ValueError(f"crash_cost is {crash_cost}, which would make a crash the best result; use a "
+                             f"number or {self.sign * math.inf} (the worst, the default)")
         self.configspace = configspace
-        self.crash_cost = crash_cost
+        self.crash_cost = crash_cost  # in the user's direction, as costs are
         self._same_spaces: List[ConfigurationSpace] = []  # spaces known equal to self.configspace
         self._configs: List[Configuration] = []  # index + 1 = config id
         self._config_ids: Dict[bytes, int] = {}
@@ -189,13 +196,14 @@ class RunHistory:
         self._aggregate(key[0], info.budget, self.effective_cost(value), value.status is StatusType.SUCCESS)
 
     def effective_cost(self, value: TrialValue) -> float:
-        """The cost a trial counts with: its own when it succeeded (or timed out with a
-        finite cost, as runtime objectives report), ``crash_cost`` otherwise."""
+        """The cost a trial counts with, lower is better: its own when it succeeded (or timed
+        out with a finite cost, as runtime objectives report), ``crash_cost`` otherwise; negated
+        when the direction is ``"maximize"``."""
         if value.status is StatusType.SUCCESS:
-            return value.cost
+            return self.sign * value.cost
         if value.status is StatusType.TIMEOUT and math.isfinite(value.cost):
-            return value.cost
-        return self.crash_cost
+            return self.sign * value.cost
+        return self.sign * self.crash_cost
 
     def _aggregate(self, cid: int, budget: Optional[float], cost: float, success: bool) -> None:
         agg = self._aggregates.get((cid, budget))
@@ -265,7 +273,7 @@ class RunHistory:
         if budget is None:
             budget = self._max_budget_of.get(cid)
         agg = self._aggregates.get((cid, None if budget is None else float(budget)))
-        return agg.mean if agg is not None and agg.n else math.nan
+        return self.sign * agg.mean if agg is not None and agg.n else math.nan
 
     def get_budgets(self, config: Configuration) -> List[float]:
         """Budgets ``config`` has finished trials on, ascending."""
@@ -289,7 +297,8 @@ class RunHistory:
         - ``highest_budget``: best on ``max_budget`` only; None until one exists there;
         - ``any_budget``: best cost on any budget.
 
-        Ties go to the configuration seen first. A configuration is a candidate on a budget only
+        Best is lowest (highest with ``direction="maximize"``). Ties go to the configuration
+        seen first. A configuration is a candidate on a budget only
         once a trial of it there succeeded, and only with a finite mean cost: one that only
         crashed (or timed out) is never the incumbent, whatever ``crash_cost``.
         """
@@ -316,7 +325,7 @@ class RunHistory:
             return None
         cost, cid, _, _, budget = best
         level = budget if budget is not None else float(self._aggregates[(cid, None)].n)
-        return Incumbent(self._configs[cid - 1], cid, level, cost)
+        return Incumbent(self._configs[cid - 1], cid, level, self.sign * cost)
 
     def _top(self, level: float) -> Optional[tuple]:
         heap = self._heaps.get(level)
@@ -392,6 +401,7 @@ class RunHistory:
             "version": 1,
             "configspace": space_to_json(self.configspace) if self.configspace is not None else None,
             "crash_cost": self.crash_cost,
+            "direction": self.direction,
             "configs": (configs_to_json(self.configspace, self._configs) if self.configspace is not None
                         else [config_to_json(c) for c in self._configs]),
             "trials": [_trial_to_json(k[0], i, v, self._walltime.get(k)) for k, (i, v) in self._trials.items()],
@@ -418,7 +428,8 @@ class RunHistory:
                 "load it with the space it was written with (or configspace=None to use the "
                 "stored one)"
             )
-        rh = cls(configspace, crash_cost=data.get("crash_cost", math.inf))
+        direction = data.get("direction", "minimize")
+        rh = cls(configspace, crash_cost=data.get("crash_cost"), direction=direction)
         try:
             configs = [config_from_json(configspace, c) for c in data["configs"]]
             for c in configs:
@@ -461,7 +472,7 @@ class RunHistory:
         # a hyperparameter named like a trial column keeps its values under "config:<name>"
         hp_columns = [f"config:{n}" if n in fixed else n for n in names]
         first_start = min((v.starttime for _, v in self._trials.values()), default=0.0)
-        replay = RunHistory(crash_cost=self.crash_cost)
+        replay = RunHistory(crash_cost=self.crash_cost, direction=self.direction)
         rows = []
         for key, (info, value) in self._trials.items():
             row: Dict[str, Any] = {"config_id": key[0]}

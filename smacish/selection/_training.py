@@ -94,7 +94,7 @@ class TrainingData:
             entry = self._levels.get(level)
             if entry is None:
                 entry = self._levels[level] = _Level()
-            entry.add(cid, _successful_cost(value))
+            entry.add(cid, _successful_cost(value, runhistory.sign))
             new += 1
         self._n_read += new
         return new
@@ -195,10 +195,11 @@ def log_transform(y: np.ndarray) -> np.ndarray:
     return np.log(scaled + 1e-3)
 
 
-def _successful_cost(value: TrialValue) -> Optional[float]:
-    """The cost the model learns from, or None for a crashed trial (imputed later)."""
+def _successful_cost(value: TrialValue, sign: float = 1.0) -> Optional[float]:
+    """The cost the model learns from (lower is better: ``sign`` -1 negates a cost to
+    maximise), or None for a crashed trial (imputed later)."""
     if value.status is StatusType.SUCCESS or (
         value.status is StatusType.TIMEOUT and math.isfinite(value.cost)
     ):
-        return value.cost
+        return sign * value.cost
     return None
