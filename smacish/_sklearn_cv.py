@@ -34,8 +34,9 @@ def take(data: Any, indices: np.ndarray) -> Any:
 
 class CVTarget:
     """The target of a search: ``target(config, budget, seed)`` cross-validates the estimator
-    and returns ``{"cost": -mean test score of the refit metric, ...}`` with every split's scores
-    and times. Picklable (it travels to Dask workers once, with the data)."""
+    and returns ``{"cost": mean test score of the refit metric, ...}`` (the search maximises
+    it) with every split's scores and times. Picklable (it travels to Dask workers once, with
+    the data)."""
 
     def __init__(self, estimator: Any, params_of: Callable[[Any], Dict[str, Any]], X: Any, y: Any, groups: Any,
                  fit_params: Dict[str, Any], cv: Any, scorers: Any, refit_metric: str, resource: str,
@@ -119,7 +120,7 @@ class CVTarget:
                             f"with {params}; the first error:\n{errors[0] if errors else 'a non-finite score'}")
         if errors:
             out["n_failed_splits"] = len(errors)
-        return dict(out, cost=-mean)
+        return dict(out, cost=mean)  # the search maximises it (direction="maximize")
 
     def _names(self) -> List[str]:
         return list(self.scorers._scorers) if hasattr(self.scorers, "_scorers") else ["score"]

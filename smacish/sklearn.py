@@ -181,7 +181,7 @@ class HyperbandSearchCV(BaseSearchCV):
         if self.output_dir is not None and (Path(self.output_dir) / "events.jsonl").exists():
             return Optimizer.load(self.output_dir, configspace=space.configspace)  # refused if the search changed
         return Optimizer(space.configspace, intensifier, selector=self.selector, seed=seed,
-                         output_dir=self.output_dir)
+                         output_dir=self.output_dir, direction="maximize")
 
     def _store_results(self, opt: Optimizer, space: ParamSpace, names: list, n_splits: int, refit_metric: str,
                        multimetric: bool, scorers: Any) -> None:
