@@ -42,6 +42,7 @@ def settings_of(opt: "Optimizer", selector: Union[str, ConfigSelector]) -> Dict[
         "n_workers": opt.n_workers,
         "crash_cost": opt.runhistory.crash_cost,
         "direction": opt.runhistory.direction,
+        "instance_features": opt.instance_features,
     }
 
 
@@ -132,7 +133,8 @@ class RunDirectory:
             unbound = intensifier if not intensifier.bound else type(intensifier)(**intensifier.settings)
             return optimizer_class(space, unbound, selector=selector, seed=settings["seed"],
                                    n_workers=settings["n_workers"], crash_cost=settings["crash_cost"],
-                                   direction=settings.get("direction", "minimize"))
+                                   direction=settings.get("direction", "minimize"),
+                                   instance_features=settings.get("instance_features"))
 
         if not _runlog.run_file(out, _runlog.EVENTS).exists():  # a partial copy: resuming would start over
             kept = [name for name in (_runlog.RUNHISTORY, _runlog.STATE, _runlog.TRAJECTORY) if (out / name).exists()]

@@ -258,6 +258,8 @@ def _settings_problems(data: Dict[str, Any]) -> List[str]:
         problems.append(f"n_workers is {data.get('n_workers')!r}, but must be an int >= 1")
     if not isinstance(data.get("crash_cost"), (int, float)) or isinstance(data.get("crash_cost"), bool):
         problems.append(f"crash_cost is {data.get('crash_cost')!r}, but must be a number")
+    if data.get("instance_features") is not None and not isinstance(data["instance_features"], dict):
+        problems.append(f"instance_features is {data['instance_features']!r}, but must be a dict or null")
     if data.get("direction", "minimize") not in ("minimize", "maximize"):
         problems.append(f"direction is {data.get('direction')!r}, but must be 'minimize' or 'maximize'")
     return problems

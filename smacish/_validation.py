@@ -55,6 +55,40 @@ def direction_errors(direction: Any, intensifier: Any, warmstart: Any) -> List[s
     return errors
 
 
+def instance_feature_errors(features: Any, intensifier: Any) -> List[str]:
+    """What is wrong with ``Optimizer(instance_features=...)``: a vector of the same length of
+    finite numbers for every one of the intensifier's instances, and no other."""
+    if features is None:
+        return []
+    instances = getattr(intensifier, "instances", None)
+    if instances is None:
+        return ["instance_features need an intensifier with instances= (budgets that are instances)"]
+    if not isinstance(features, dict):
+        return [f"instance_features must be a dict {{instance: [floats]}}, got {type(features).__name__}"]
+    errors = []
+    missing = [i for i in instances if i not in features]
+    unknown = [i for i in features if i not in instances]
+    if missing:
+        errors.append(f"instance_features has no vector for instance(s) {missing}; give one for each instance")
+    if unknown:
+        errors.append(f"instance_features names {unknown}, which are not among the intensifier's instances")
+    lengths = {}
+    for name, vector in features.items():
+        try:
+            values = np.asarray(vector, dtype=float)
+        except (TypeError, ValueError):
+            errors.append(f"instance_features[{name!r}] is {vector!r}, but must be a list of numbers")
+            continue
+        if values.ndim != 1 or not len(values) or not np.all(np.isfinite(values)):
+            errors.append(f"instance_features[{name!r}] is {vector!r}, but must be a non-empty list of finite numbers")
+            continue
+        lengths.setdefault(len(values), []).append(name)
+    if len(lengths) > 1:
+        shown = ", ".join(f"{n} for {names[:3]}" for n, names in sorted(lengths.items()))
+        errors.append(f"instance_features vectors differ in length ({shown}); give every instance the same features")
+    return errors
+
+
 def check_optimize_args(max_retries: Any, memory_limit: Any, n_workers: Optional[Any]) -> None:
     """Raise ValueError for the first bad argument of ``optimize``."""
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:

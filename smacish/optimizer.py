@@ -22,7 +22,7 @@ from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
 from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
-from smacish._validation import direction_errors, optimizer_errors
+from smacish._validation import direction_errors, instance_feature_errors, optimizer_errors
 from smacish._warmstart import carried_over
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
@@ -68,6 +68,9 @@ class Optimizer:
         direction: ``"minimize"`` (the default) or ``"maximize"`` the cost (an accuracy, a
             reward). Costs are kept and shown as the target returns them; the incumbent, the
             trajectory and every ranking take the best to be the highest.
+        instance_features: with budgets that are instances, ``{instance: [floats]}`` (SMAC's
+            instance features): the random forest learns the cost of each configuration on
+            each instance from them, and so predicts it on instances not run yet.
     """
 
     def __init__(
@@ -83,9 +86,11 @@ class Optimizer:
         durable: bool = True,
         clock: Optional[RunClock] = None,
         direction: str = "minimize",
+        instance_features: Optional[Dict[str, Sequence[float]]] = None,
     ):
         errors = optimizer_errors(configspace, intensifier, selector, seed, n_workers, SELECTORS)
         errors += direction_errors(direction, intensifier, warmstart)
+        errors += instance_feature_errors(instance_features, intensifier)
         if errors:
             raise ValueError("; ".join(errors))
         self.configspace = configspace
@@ -93,6 +98,13 @@ class Optimizer:
         self.n_workers = n_workers
         selector_seed, scheduler_seed = np.random.SeedSequence(self.seed).generate_state(2)
         self.selector = SELECTORS[selector](configspace, int(selector_seed)) if isinstance(selector, str) else selector
+        self.instance_features = ({name: [float(v) for v in vector] for name, vector in instance_features.items()}
+                                  if instance_features is not None else None)
+        if self.instance_features is not None:
+            if not hasattr(self.selector, "use_instance_features"):
+                raise ValueError(f"instance_features are inputs of the random forest (selector='rf'); "
+                                 f"{type(self.selector).__name__} cannot use them")
+            self.selector.use_instance_features(self.instance_features)
         self.runhistory = RunHistory(configspace, crash_cost=crash_cost, direction=direction)
         self.intensifier = intensifier
         self._proposals = Proposals(self.selector, configspace)

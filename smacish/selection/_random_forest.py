@@ -184,6 +184,8 @@ class RandomForestSelector:
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
             max_features=max_features, bootstrap=bootstrap,
         )
+        self._features: Optional[np.ndarray] = None  # instances x features (use_instance_features)
+        self._feature_of: Dict[str, np.ndarray] = {}
         self._pool: Optional[CandidatePool] = None
         self._fit_level: Optional[float] = None
         self._fit_mode: Optional[str] = None
@@ -214,6 +216,45 @@ class RandomForestSelector:
     @property
     def encoder_(self) -> SpaceEncoder:
         return self._encoder
+
+    def use_instance_features(self, features: Dict[str, Sequence[float]]) -> None:
+        """Model the cost of each (configuration, instance) with the instance's features as
+        inputs, and propose by the mean prediction over the instances (SMAC's way), instead of
+        the mean cost over instances. The Optimizer calls it with ``instance_features``."""
+        self._feature_of = {name: np.asarray(vector, dtype=float) for name, vector in features.items()}
+        self._features = np.vstack(list(self._feature_of.values())) if features else None
+
+    def predict(self, configs: Sequence[Configuration], instance_features: Optional[Sequence[float]] = None
+                ) -> Tuple[np.ndarray, np.ndarray]:
+        """The fitted forest's mean and variance for ``configs`` (on its scale: log-scaled
+        costs with ``log_costs``), on an instance with these features (None: the mean over
+        the known instances, or the largest budget seen)."""
+        if not self.n_fits_:
+            raise ValueError("the forest is not fit yet: it needs min_points_in_model finished configurations")
+        rows = np.vstack([self._encoder.encode(c.get_array())[0] for c in configs])
+        if instance_features is not None:
+            return self._forest.predict(np.hstack([rows, np.tile(np.asarray(instance_features, float), (len(rows), 1))]))
+        return self._predictor(self._fit_mode)(rows)
+
+    def _predictor(self, mode: str) -> Callable[[np.ndarray], Tuple[np.ndarray, np.ndarray]]:
+        """Predictions for encoded configurations: at the largest budget seen (its budget
+        input 1) with ``mode`` "all"; marginalised over the instances' features (mean of the
+        means; mean variance plus the variance of the means) in an instance-based run with
+        features."""
+        forest = self._forest
+        if mode == "all":
+            return lambda rows: forest.predict(np.hstack([rows, np.ones((len(rows), 1))]))
+        features = self._features
+        if self._fit_level != NO_BUDGET or features is None:
+            return forest.predict
+
+        def marginal(rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+            n, m = len(rows), len(features)
+            mean, var = forest.predict(np.hstack([np.repeat(rows, m, axis=0), np.tile(features, (n, 1))]))
+            mean, var = mean.reshape(n, m), var.reshape(n, m)
+            return mean.mean(axis=1), var.mean(axis=1) + mean.var(axis=1)
+
+        return marginal
 
     # ------------------------------------------------------------------ proposing
     def propose(self, runhistory: RunHistory, pending: Sequence[Configuration]) -> Configuration:
@@ -288,25 +329,25 @@ class RandomForestSelector:
         self._fit_level = level
         self._fit_mode = mode
         self._fit_trials = self._n_fit_trials(data, level, mode)
-        if mode == "largest":
+        predict = self._predictor(mode)
+        if mode == "largest" and (level != NO_BUDGET or self._features is None):
             X, y, ids = data.dataset(level, log_costs=self.log_costs)
             self._forest.fit(X, y)
-            predict = self._forest.predict
             costs = y
         else:
-            X, y, row_ids = data.dataset_all(log_costs=self.log_costs,
-                                             levels=data.informative_levels(self.min_budget_correlation))
+            if mode == "largest":  # instance-based, with features
+                X, y, row_ids = data.dataset_instances(self._feature_of, log_costs=self.log_costs)
+                width = X.shape[1] - self._features.shape[1]
+            else:
+                X, y, row_ids = data.dataset_all(log_costs=self.log_costs,
+                                                 levels=data.informative_levels(self.min_budget_correlation))
+                width = X.shape[1] - 1
             self._forest.fit(X, y)
-
-            def predict(rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-                """At the largest budget seen (its budget input is 1)."""
-                return self._forest.predict(np.hstack([rows, np.ones((len(rows), 1))]))
-
             first: Dict[int, int] = {}  # each evaluated configuration's first row
             for row, config_id in enumerate(row_ids):
                 first.setdefault(config_id, row)
             ids = list(first)
-            costs, _ = predict(X[list(first.values()), :-1])
+            costs, _ = predict(X[list(first.values()), :width])
         best = float(np.min(costs))
 
         def score(rows: np.ndarray) -> np.ndarray:

@@ -71,6 +71,8 @@ class TrainingData:
         self.encoder = encoder
         self._levels: Dict[float, _Level] = {}
         self._rows: Dict[int, np.ndarray] = {}  # config id -> encoded row
+        # instance-based runs: (config id, instance) -> [sum of successful costs, successes, crashes]
+        self._pairs: Dict[Tuple[int, Optional[str]], List[float]] = {}
         self._runhistory_id: Optional[int] = None
         self._n_read = 0
 
@@ -94,7 +96,15 @@ class TrainingData:
             entry = self._levels.get(level)
             if entry is None:
                 entry = self._levels[level] = _Level()
-            entry.add(cid, _successful_cost(value, runhistory.sign))
+            cost = _successful_cost(value, runhistory.sign)
+            entry.add(cid, cost)
+            if info.budget is None:
+                pair = self._pairs.setdefault((cid, info.instance), [0.0, 0, 0])
+                if cost is None:
+                    pair[2] += 1
+                else:
+                    pair[0] += cost
+                    pair[1] += 1
             new += 1
         self._n_read += new
         return new
@@ -129,6 +139,18 @@ class TrainingData:
         if log_costs:
             y = log_transform(y)
         return X, y, ids
+
+    def dataset_instances(self, features: Dict[str, np.ndarray], log_costs: bool = False
+                          ) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+        """``(X, y, config ids)`` of an instance-based run: one row per configuration and
+        instance, the instance's ``features`` appended, its mean cost over seeds as ``y``
+        (crashes as the worst cost seen)."""
+        worst = self._levels[NO_BUDGET].worst
+        keys = list(self._pairs)
+        y = np.array([(total + n_crashed * worst) / (n_ok + n_crashed)
+                      for total, n_ok, n_crashed in (self._pairs[k] for k in keys)])
+        X = np.vstack([np.concatenate([self._rows[cid], features[instance]]) for cid, instance in keys])
+        return X, log_transform(y) if log_costs else y, [cid for cid, _ in keys]
 
     def levels(self) -> List[float]:
         """The budgets with at least one successful trial, ascending."""
