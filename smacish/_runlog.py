@@ -12,6 +12,8 @@ Files (all JSON; nothing is ever unpickled or executed):
   and then, so that a resume replays only the events after it (see ``_snapshot``);
 - ``runhistory.json`` and ``trajectory.jsonl``: for people and tools, rewritten atomically
   now and then; the log alone is authoritative.
+- ``dask.json``: the Dask cluster the run was last on (scheduler and dashboard address),
+  written atomically by the Dask runner; read by ``smacish dashboard`` only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ EVENTS = "events.jsonl"
 RUNHISTORY = "runhistory.json"
 TRAJECTORY = "trajectory.jsonl"
 STATE = "state.json"
+DASK = "dask.json"  # the Dask cluster a run was last on (its dashboard), for `smacish dashboard`
 _FORMAT = "smacish.run"
 INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband")  # the only names a settings file may give
 

@@ -1,4 +1,4 @@
-"""The command line: ``smacish status|plot|export DIR`` on a run directory (also while it runs).
+"""The command line: ``smacish status|plot|export|dashboard DIR`` on a run directory (also while it runs).
 
 Reads the directory only (``plot`` and ``export`` write where you tell them).
 """
@@ -224,7 +224,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("directory")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
     p.add_argument("--out", help="output file (default: DIRECTORY/runhistory.csv or .parquet)")
+    p = sub.add_parser("dashboard", help="serve a live web page of the run (read-only)")
+    p.add_argument("directory")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     args = parser.parse_args(argv)
+    if args.command == "dashboard":
+        from smacish.dashboard import serve
+
+        try:
+            serve(args.directory, args.port, args.host)
+        except (OSError, ValueError) as err:
+            print(f"smacish dashboard: {err.strerror if isinstance(err, OSError) and err.strerror else err}",
+                  file=sys.stderr)
+            return 2
+        return 0
     try:
         view = RunView.read(args.directory)
     except (FileNotFoundError, ValueError) as err:

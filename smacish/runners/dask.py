@@ -141,7 +141,6 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
     try:
         client = Client(cluster)
         try:
-            logger.info("embedded Dask cluster: %d workers, dashboard %s", n_workers, client.dashboard_link)
             yield client
         finally:
             client.close()
@@ -190,9 +189,26 @@ def run_dask(
     """Run trials on Dask until ``limits`` stop it; every trial asked ends in the RunHistory."""
     if client is None:
         with embedded_client(n_workers or 2) as own:
+            _announce(optimizer, own, f"embedded Dask cluster: {n_workers or 2} workers")
             DaskLoop(optimizer, target, limits, own, memory_limit, max_retries).run()
     else:
+        _announce(optimizer, client, "Dask cluster")
         DaskLoop(optimizer, target, limits, client, memory_limit, max_retries).run()
+
+
+def _announce(optimizer: "Optimizer", client: Any, what: str) -> None:
+    """Log the Dask dashboard's address and, for a run with a directory, record it there
+    (``dask.json``) and say how to start smacish's own dashboard of the run."""
+    try:
+        link = client.dashboard_link
+    except Exception:  # noqa: BLE001 - no dashboard (bokeh missing) or no scheduler info yet
+        link = None
+    run_dir = optimizer.run_directory
+    ours = ""
+    if run_dir is not None:
+        run_dir.note_dask(link, getattr(client.scheduler, "address", None))
+        ours = f"; this run's own dashboard: smacish dashboard {run_dir.path}"
+    logger.info("%s, dashboard %s%s", what, link or "(none: bokeh is not installed)", ours)
 
 
 class DaskLoop:
