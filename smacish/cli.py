@@ -6,6 +6,7 @@ Reads the directory only (``plot`` and ``export`` write where you tell them).
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import time
@@ -52,7 +53,8 @@ class RunView:
 
         spec = settings["intensifier"]
         intensifier = getattr(intensifiers, spec["class"])(**spec["settings"])
-        rh = RunHistory(space_from_json(settings["configspace"]), crash_cost=settings["crash_cost"])
+        # a copy: ConfigSpace's decoder takes the dict apart, and a log replaced later builds this again
+        rh = RunHistory(space_from_json(copy.deepcopy(settings["configspace"])), crash_cost=settings["crash_cost"])
         return cls(out, settings, intensifier, rh, Trajectory(), [], 0.0, [], _LogPosition())
 
     def update(self) -> bool:
@@ -115,6 +117,7 @@ class RunView:
         if event["e"] == "ask":
             info = _runlog.trial_from_json(space, event["trial"])
             asked[info.key] = info
+            self.runhistory.add_running(info)  # as the Optimizer does: configuration ids in the order asked
         elif event["e"] == "tell":
             key = key_from_json(event["trial"])
             info = asked.get(key)

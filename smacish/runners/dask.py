@@ -200,7 +200,7 @@ def _announce(optimizer: "Optimizer", client: Any, what: str) -> None:
     """Log the Dask dashboard's address and, for a run with a directory, record it there
     (``dask.json``) and say how to start smacish's own dashboard of the run."""
     try:
-        link = client.dashboard_link
+        link = client.dashboard_link or None
     except Exception:  # noqa: BLE001 - no dashboard (bokeh missing) or no scheduler info yet
         link = None
     run_dir = optimizer.run_directory
@@ -208,7 +208,7 @@ def _announce(optimizer: "Optimizer", client: Any, what: str) -> None:
     if run_dir is not None:
         run_dir.note_dask(link, getattr(client.scheduler, "address", None))
         ours = f"; this run's own dashboard: smacish dashboard {run_dir.path}"
-    logger.info("%s, dashboard %s%s", what, link or "(none: bokeh is not installed)", ours)
+    logger.info("%s, dashboard %s%s", what, link or "(none)", ours)
 
 
 class DaskLoop:
