@@ -84,7 +84,7 @@ class RunView:
             fh.seek(pos.offset)
             data = fh.read()
         zero = data.find(b"\0")
-        if zero >= 0 and not data[zero:].strip(b"\0"):
+        if zero >= 0 and data.count(b"\0", zero) == len(data) - zero:
             data = data[:zero]  # zeros only: space grown ahead of the events (see RunLog)
         if pos.after_tail and data.startswith(b"\n"):  # the newline a repair adds to a read last line
             data, pos.offset = data[1:], pos.offset + 1

@@ -53,11 +53,11 @@ class Dashboard:
     >>> out = tempfile.mkdtemp() + "/run"
     >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.SuccessiveHalving(1, 9),
     ...                         seed=0, output_dir=out)
-    >>> opt.optimize(lambda config, budget: config["x"], n_trials=5)  # doctest: +ELLIPSIS
-    <...>
+    >>> incumbent = opt.optimize(lambda config, budget: config["x"], n_trials=5)
     >>> state = Dashboard(out).state()
-    >>> state["n_trials"], len(state["trials"])
-    (5, 5)
+    >>> state["n_trials"], len(state["trials"]), state["incumbent"]["cost"] == incumbent["x"]
+    (5, 5, True)
+    >>> opt.close()
     """
 
     def __init__(self, directory: str):
@@ -68,7 +68,8 @@ class Dashboard:
         self.error: Optional[str] = None  # why the last read failed (the page shows it)
         self.generation = 0  # changes when the log was replaced and the rows start over
         self._rows: List[Dict[str, Any]] = []
-        self._stages: List[Tuple[int, tuple, Optional[float], bool]] = []  # (iteration, config_id, budget, told)
+        # iteration -> config_id -> budgets of its finished trials
+        self._told: Dict[int, Dict[tuple, List[Optional[float]]]] = {}
         self._status = Counter()
         self._importance: Dict[str, Any] = {}
         self._importance_at = (-1, -math.inf)  # (trials, time) of the last computation
@@ -91,7 +92,7 @@ class Dashboard:
                 self.error = f"{type(err).__name__}: {err}"
             if self.view.runhistory is not before:  # the log was replaced: start over
                 self.generation += 1
-                self._rows, self._stages, self._status = [], [], Counter()
+                self._rows, self._told, self._status = [], {}, Counter()
             self._take_new_rows()
 
     def _take_new_rows(self) -> None:
@@ -100,7 +101,7 @@ class Dashboard:
             self._rows.append(self._row(len(self._rows) + 1, info, value))
             self._status[value.status.value] += 1
             if info.config_id is not None:
-                self._stages.append((info.config_id[0], info.config_id, info.budget, True))
+                self._told.setdefault(info.config_id[0], {}).setdefault(info.config_id, []).append(info.budget)
 
     def _row(self, n: int, info: TrialInfo, value: TrialValue) -> Dict[str, Any]:
         rh = self.view.runhistory
@@ -170,16 +171,19 @@ class Dashboard:
         configurations the schedule plans, how many reached it and how many finished it."""
         intensifier = self.view.intensifier
         schedules = intensifier.schedules
-        pending = [(i.config_id[0], i.config_id, i.budget, False) for i in self.view.pending if i.config_id]
-        trials: Dict[int, Dict[tuple, List[Tuple[Optional[float], bool]]]] = {}
-        for iteration, config_id, budget, told in self._stages + pending:
-            trials.setdefault(iteration, {}).setdefault(config_id, []).append((budget, told))
+        pending: Dict[int, Dict[tuple, List[Optional[float]]]] = {}
+        for info in self.view.pending:
+            if info.config_id is not None:
+                pending.setdefault(info.config_id[0], {}).setdefault(info.config_id, []).append(info.budget)
+        iterations = sorted(set(self._told) | set(pending))
         shown = []
-        for iteration in sorted(trials)[-_MAX_ITERATIONS_SHOWN:]:
+        for iteration in iterations[-_MAX_ITERATIONS_SHOWN:]:  # the latest only: a long run has hundreds
             bracket = iteration % len(schedules)
             schedule = schedules[bracket]
             reached, done = [0] * len(schedule), [0] * len(schedule)
-            for runs in trials[iteration].values():
+            told, running = self._told.get(iteration, {}), pending.get(iteration, {})
+            for config_id in set(told) | set(running):
+                runs = [(b, True) for b in told.get(config_id, ())] + [(b, False) for b in running.get(config_id, ())]
                 for stage, finished in _stages_of(runs, schedule, intensifier.instance_mode):
                     reached[stage] += 1
                     done[stage] += finished
@@ -190,7 +194,7 @@ class Dashboard:
                 "stages": [{"budget": b, "planned": n, "reached": reached[s], "done": done[s]}
                            for s, (n, b) in enumerate(schedule)],
             })
-        return {"n": len(trials), "n_brackets": len(schedules), "shown": shown}
+        return {"n": len(iterations), "n_brackets": len(schedules), "shown": shown}
 
     # ------------------------------------------------------------------ importance
     def importance(self) -> Dict[str, Any]:
