@@ -41,6 +41,7 @@ class RunView:
 
     @classmethod
     def read(cls, directory: str) -> "RunView":
+        """The run in ``directory`` as it is now (errors say why it is not a run)."""
         out = Path(directory)
         settings = _runlog.read_settings(out)
         view = cls._empty(out, settings)
@@ -53,9 +54,7 @@ class RunView:
 
         spec = settings["intensifier"]
         intensifier = getattr(intensifiers, spec["class"])(**spec["settings"])
-        # a copy: ConfigSpace's decoder takes the dict apart, and a log replaced later builds this again
-        rh = RunHistory(space_from_json(copy.deepcopy(settings["configspace"])), crash_cost=settings["crash_cost"])
-        return cls(out, settings, intensifier, rh, Trajectory(), [], 0.0, [], _LogPosition())
+        return cls(out, settings, intensifier, _new_runhistory(settings), Trajectory(), [], 0.0, [], _LogPosition())
 
     def update(self) -> bool:
         """Take in the events appended to the log since the last read (all of it, from a
@@ -130,10 +129,9 @@ class RunView:
             self.runhistory.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
 
     def _restart(self) -> None:
-        fresh = self._empty(self.directory, self.settings)
-        fresh._read.trajectory_stat = self._read.trajectory_stat
-        fresh.trajectory = self.trajectory
-        self.__dict__.update({k: v for k, v in fresh.__dict__.items()})
+        """Forget what the log said: it is read again from its start (the trajectory has a file of its own)."""
+        self.runhistory, self.pending, self.last_event, self.damaged = _new_runhistory(self.settings), [], 0.0, []
+        self._read = _LogPosition(trajectory_stat=self._read.trajectory_stat)
 
     def _reload_trajectory(self) -> bool:
         path = self.directory / _runlog.TRAJECTORY
@@ -143,6 +141,11 @@ class RunView:
         self.trajectory = Trajectory.load(path) if stat is not None else Trajectory()
         self._read.trajectory_stat = stat
         return True
+
+
+def _new_runhistory(settings: dict) -> RunHistory:
+    # a copy: ConfigSpace's decoder takes the dict apart, and a log replaced later needs it again
+    return RunHistory(space_from_json(copy.deepcopy(settings["configspace"])), crash_cost=settings["crash_cost"])
 
 
 @dataclass
