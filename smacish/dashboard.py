@@ -248,7 +248,12 @@ def _dask_info(directory: Path) -> Optional[Dict[str, Any]]:
         data = json.loads(_runlog.run_file(directory, _runlog.DASK).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("dashboard"), (str, type(None))) else None
+    if not isinstance(data, dict):
+        return None
+    link = data.get("dashboard")
+    if not (isinstance(link, str) and link.startswith(("http://", "https://"))):
+        data["dashboard"] = None  # the page links to web addresses only (never javascript: from a crafted file)
+    return data
 
 
 # ---------------------------------------------------------------------- the server
