@@ -331,6 +331,11 @@ def test_http_errors(tmp_path, server) -> None:
     assert response.headers["Content-Type"].startswith("text/html")
     assert "api/state" in html and "http://" not in html.replace("http://www.w3.org", "")  # nothing from elsewhere
 
+    # dask.json as the runner writes it, and a crafted one: the page gets web addresses only
+    for link, shown in (("http://127.0.0.1:8787/status", "http://127.0.0.1:8787/status"), ("javascript:alert(1)", None)):
+        (out / _runlog.DASK).write_text(json.dumps({"dashboard": link, "scheduler": "tcp://127.0.0.1:8786", "since": 1.0}))
+        assert state_now(srv)["dask"] == {"dashboard": shown, "scheduler": "tcp://127.0.0.1:8786", "since": 1.0}
+
 
 # ---------------------------------------------------------------------- importance
 class _Frame:
