@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
@@ -107,6 +108,15 @@ class RunDirectory:
         self._writer.write(opt, self.path / _runlog.STATE, self.log.n_events, self.log.offset, runhistory_stat)
         self.log.restart_states()
         self.snapshot_events = self.log.n_events
+
+    def note_dask(self, dashboard: Optional[str], scheduler: Optional[str]) -> None:
+        """Record the Dask cluster the run is on (``dask.json``: its dashboard's address, for
+        ``smacish dashboard`` to link to); a failure to write it is only logged."""
+        data = {"dashboard": dashboard, "scheduler": scheduler, "since": time.time()}
+        try:
+            atomic_write_text(self.path / _runlog.DASK, dumps(data))
+        except OSError as err:
+            logger.warning("could not record the Dask cluster in %s (%s)", self.path / _runlog.DASK, err)
 
     def close(self, opt: "Optimizer") -> None:
         self.save(opt)

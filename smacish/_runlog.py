@@ -12,6 +12,8 @@ Files (all JSON; nothing is ever unpickled or executed):
   and then, so that a resume replays only the events after it (see ``_snapshot``);
 - ``runhistory.json`` and ``trajectory.jsonl``: for people and tools, rewritten atomically
   now and then; the log alone is authoritative.
+- ``dask.json``: the Dask cluster the run was last on (scheduler and dashboard address),
+  written atomically by the Dask runner; read by ``smacish dashboard`` only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ EVENTS = "events.jsonl"
 RUNHISTORY = "runhistory.json"
 TRAJECTORY = "trajectory.jsonl"
 STATE = "state.json"
+DASK = "dask.json"  # the Dask cluster a run was last on (its dashboard), for `smacish dashboard`
 _FORMAT = "smacish.run"
 INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband")  # the only names a settings file may give
 
@@ -294,7 +297,7 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
     for index, line in enumerate(lines):
         lineno = skip_lines + 1 + index
         if line.strip():
-            event = _parse_event(line)
+            event = parse_event(line)
             if event is None and damaged is not None:
                 damaged.append(lineno)
                 continue
@@ -307,11 +310,11 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
             events.append((lineno, event))
     last = skip_lines + len(lines) + 1
     if tail.strip() and not repair:
-        event = _parse_event(tail)
+        event = parse_event(tail)
         if event is not None:
             events.append((last, event))
     elif tail.strip():
-        event = _parse_event(tail)
+        event = parse_event(tail)
         with open(path, "r+b") as fh:
             if event is None:
                 warnings.warn(
@@ -328,7 +331,7 @@ def read_events(directory: Path, repair: bool = True, line_numbers: bool = False
 
 def _tells_in(lines: List[bytes]) -> bool:
     """True if any of ``lines`` is an intact tell or warm-start event (a result)."""
-    return any((_parse_event(line) or {}).get("e") in ("tell", "warm") for line in lines if line.strip(b"\0 \n"))
+    return any((parse_event(line) or {}).get("e") in ("tell", "warm") for line in lines if line.strip(b"\0 \n"))
 
 
 def _cut(path: Path, offset: int, lineno: int) -> None:
@@ -357,14 +360,14 @@ def check_before(directory: Path, offset: int) -> None:
     with open(path, "rb") as fh:
         data = fh.read(offset)
     for number, line in enumerate(data.split(b"\n")[:-1], start=1):
-        if _parse_event(line) is None:
+        if parse_event(line) is None:
             raise ValueError(
                 f"{path}, line {number}: damaged event, before the last state snapshot; the log no "
                 "longer stands for the run, so it is not resumed. Restore the directory from a copy, "
                 "or read what it holds with `smacish status DIR`")
 
 
-def _parse_event(line: bytes) -> Optional[Dict[str, Any]]:
+def parse_event(line: bytes) -> Optional[Dict[str, Any]]:
     try:
         event = json.loads(line)
     except ValueError:

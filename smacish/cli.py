@@ -1,4 +1,4 @@
-"""The command line: ``smacish status|plot|export DIR`` on a run directory (also while it runs).
+"""The command line: ``smacish status|plot|export|dashboard DIR`` on a run directory (also while it runs).
 
 Reads the directory only (``plot`` and ``export`` write where you tell them).
 """
@@ -6,15 +6,16 @@ Reads the directory only (``plot`` and ``export`` write where you tell them).
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from smacish import _runlog
+from smacish import _runlog, _snapshot
 from smacish._failures import summary_line
 from smacish._io import space_from_json
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
@@ -25,7 +26,8 @@ from smacish.trial import StatusType, TrialInfo, key_from_json
 
 @dataclass
 class RunView:
-    """A read-only view of a run directory: what ``status``, ``plot`` and ``export`` show."""
+    """A read-only view of a run directory: what ``status``, ``plot``, ``export`` and
+    ``dashboard`` show. :meth:`update` reads only what the log gained since the last read."""
 
     directory: Path
     settings: dict
@@ -35,38 +37,128 @@ class RunView:
     pending: List[TrialInfo]
     last_event: float  # run time (s) of the last logged event
     damaged: List[int]  # numbers of the log's lines that could not be read (skipped)
+    _read: "_LogPosition" = field(default=None, repr=False)  # type: ignore[assignment]
 
     @classmethod
     def read(cls, directory: str) -> "RunView":
+        """The run in ``directory`` as it is now (errors say why it is not a run)."""
         out = Path(directory)
         settings = _runlog.read_settings(out)
-        space = space_from_json(settings["configspace"])
+        view = cls._empty(out, settings)
+        view.update()
+        return view
+
+    @classmethod
+    def _empty(cls, out: Path, settings: dict) -> "RunView":
         from smacish import intensifiers
 
         spec = settings["intensifier"]
         intensifier = getattr(intensifiers, spec["class"])(**spec["settings"])
-        rh = RunHistory(space, crash_cost=settings["crash_cost"], direction=settings.get("direction", "minimize"))
-        asked = {}
-        last = 0.0
-        damaged: List[int] = []
-        for event in _runlog.read_events(out, repair=False, damaged=damaged):
-            last = event.get("t", last)
-            if event["e"] == "ask":
-                info = _runlog.trial_from_json(space, event["trial"])
-                asked[info.key] = info
-            elif event["e"] == "tell":
-                key = key_from_json(event["trial"])
-                info = asked.get(key)
-                if info is not None:
-                    value = _runlog.value_from_json(event["value"])
-                    rh.add(info, value, walltime=event.get("t"))
-                    if value.status is not StatusType.ABORTED:  # an aborted trial runs again
-                        del asked[key]
-            elif event["e"] == "warm":
-                rh.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
-        path = out / _runlog.TRAJECTORY
-        trajectory = Trajectory.load(path) if path.exists() else Trajectory()
-        return cls(out, settings, intensifier, rh, trajectory, list(asked.values()), last, damaged)
+        return cls(out, settings, intensifier, _new_runhistory(settings), Trajectory(), [], 0.0, [], _LogPosition())
+
+    def update(self) -> bool:
+        """Take in the events appended to the log since the last read (all of it, from a
+        fresh RunHistory, if the log was replaced or cut back, as a resume that repairs it
+        does) and reload the trajectory if its file changed; True if anything changed.
+
+        Only whole lines are read; a last line without its newline is read if it is complete
+        JSON (a run killed just before the newline) and left for later otherwise."""
+        path = _runlog.run_file(self.directory, _runlog.EVENTS)
+        pos = self._read
+        changed = self._reload_trajectory()
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            st = None
+        identity = (st.st_dev, st.st_ino) if st is not None else None
+        if identity != pos.identity or (st is not None and st.st_size < pos.offset):
+            if pos.offset or pos.identity is not None:
+                self._restart()
+                pos = self._read
+                changed = True
+            pos.identity = identity
+        if st is None:
+            return changed
+        with open(path, "rb") as fh:
+            fh.seek(pos.offset)
+            data = fh.read()
+        zero = data.find(b"\0")
+        if zero >= 0 and data.count(b"\0", zero) == len(data) - zero:
+            data = data[:zero]  # zeros only: space grown ahead of the events (see RunLog)
+        if pos.after_tail and data.startswith(b"\n"):  # the newline a repair adds to a read last line
+            data, pos.offset = data[1:], pos.offset + 1
+        pos.after_tail = False
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        consumed = sum(len(line) + 1 for line in lines)
+        last = _runlog.parse_event(tail) if tail.strip() else None
+        if last is not None:
+            lines.append(tail)
+            consumed += len(tail)
+            pos.after_tail = True
+        for line in lines:
+            pos.lines += 1
+            if not line.strip():
+                continue
+            event = _runlog.parse_event(line)
+            if event is None:
+                self.damaged.append(pos.lines)
+            else:
+                self._apply(event)
+        pos.offset += consumed
+        if lines:
+            self.pending = list(pos.asked.values())
+        return changed or bool(lines)
+
+    def _apply(self, event: dict) -> None:
+        self.last_event = event.get("t", self.last_event)
+        space, asked = self.runhistory.configspace, self._read.asked
+        if event["e"] == "ask":
+            info = _runlog.trial_from_json(space, event["trial"])
+            asked[info.key] = info
+            self.runhistory.add_running(info)  # as the Optimizer does: configuration ids in the order asked
+        elif event["e"] == "tell":
+            key = key_from_json(event["trial"])
+            info = asked.get(key)
+            if info is not None:
+                value = _runlog.value_from_json(event["value"])
+                self.runhistory.add(info, value, walltime=event.get("t"))
+                if value.status is not StatusType.ABORTED:  # an aborted trial runs again
+                    del asked[key]
+        elif event["e"] == "warm":
+            self.runhistory.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
+
+    def _restart(self) -> None:
+        """Forget what the log said: it is read again from its start (the trajectory has a file of its own)."""
+        self.runhistory, self.pending, self.last_event, self.damaged = _new_runhistory(self.settings), [], 0.0, []
+        self._read = _LogPosition(trajectory_stat=self._read.trajectory_stat)
+
+    def _reload_trajectory(self) -> bool:
+        path = self.directory / _runlog.TRAJECTORY
+        stat = _snapshot.file_stat(path)
+        if stat == self._read.trajectory_stat:
+            return False
+        self.trajectory = Trajectory.load(path) if stat is not None else Trajectory()
+        self._read.trajectory_stat = stat
+        return True
+
+
+def _new_runhistory(settings: dict) -> RunHistory:
+    # a copy: ConfigSpace's decoder takes the dict apart, and a log replaced later needs it again
+    return RunHistory(space_from_json(copy.deepcopy(settings["configspace"])), crash_cost=settings["crash_cost"],
+                      direction=settings.get("direction", "minimize"))
+
+
+@dataclass
+class _LogPosition:
+    """How far a :class:`RunView` has read its run's log."""
+
+    offset: int = 0  # bytes of events.jsonl read
+    lines: int = 0  # lines read (for the numbers of damaged ones)
+    identity: Optional[tuple] = None  # (device, inode) of the file read
+    after_tail: bool = False  # the last line read had no newline
+    asked: Dict[tuple, TrialInfo] = field(default_factory=dict)  # asked, not yet told
+    trajectory_stat: Optional[list] = None
 
 
 def _status(view: RunView) -> str:
@@ -139,7 +231,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("directory")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
     p.add_argument("--out", help="output file (default: DIRECTORY/runhistory.csv or .parquet)")
+    p = sub.add_parser("dashboard", help="serve a live web page of the run (read-only)")
+    p.add_argument("directory")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     args = parser.parse_args(argv)
+    if args.command == "dashboard":
+        from smacish.dashboard import serve
+
+        try:
+            serve(args.directory, args.port, args.host)
+        except (OSError, ValueError) as err:
+            print(f"smacish dashboard: {err.strerror if isinstance(err, OSError) and err.strerror else err}",
+                  file=sys.stderr)
+            return 2
+        return 0
     try:
         view = RunView.read(args.directory)
     except (FileNotFoundError, ValueError) as err:

@@ -154,7 +154,6 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
     try:
         client = Client(cluster)
         try:
-            logger.info("embedded Dask cluster: %d workers, dashboard %s", n_workers, client.dashboard_link)
             yield client
         finally:
             client.close()
@@ -205,11 +204,28 @@ def run_dask(
     ``checkpoints(client)`` makes the store of a target with a ``trial`` parameter."""
     if client is None:
         with embedded_client(n_workers or 2) as own:
+            _announce(optimizer, own, f"embedded Dask cluster: {n_workers or 2} workers")
             store = checkpoints(None) if checkpoints is not None else None
             DaskLoop(optimizer, target, limits, own, memory_limit, max_retries, store).run()
     else:
+        _announce(optimizer, client, "Dask cluster")
         store = checkpoints(client) if checkpoints is not None else None
         DaskLoop(optimizer, target, limits, client, memory_limit, max_retries, store).run()
+
+
+def _announce(optimizer: "Optimizer", client: Any, what: str) -> None:
+    """Log the Dask dashboard's address and, for a run with a directory, record it there
+    (``dask.json``) and say how to start smacish's own dashboard of the run."""
+    try:
+        link = client.dashboard_link or None
+    except Exception:  # noqa: BLE001 - no dashboard (bokeh missing) or no scheduler info yet
+        link = None
+    run_dir = optimizer.run_directory
+    ours = ""
+    if run_dir is not None:
+        run_dir.note_dask(link, getattr(client.scheduler, "address", None))
+        ours = f"; this run's own dashboard: smacish dashboard {run_dir.path}"
+    logger.info("%s, dashboard %s%s", what, link or "(none)", ours)
 
 
 class DaskLoop:
