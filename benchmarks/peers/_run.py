@@ -58,6 +58,10 @@ def _one(mod: Any, task: str, variant: str, problem_name: str, seed: int, spec: 
         return out
     if task == "dask":
         return mod.run_parallel(variant, problem, seed, spec)
+    if task == "mlp-epochs":  # benchmarks.continued_training: an MLP trained epoch by epoch
+        from benchmarks import mlp_epochs
+
+        return mlp_epochs.run(variant, problem, seed, _units(spec, problem_name))
     raise ValueError(f"unknown task {task!r}")
 
 
@@ -71,7 +75,9 @@ def _trials(problem: Any, units: float) -> int:
 
 
 def _execute(mod: Any, variant: str, problem: Any, seed: int, rec: Recorder, n_trials: int) -> None:
-    if hasattr(mod, "make"):
+    if getattr(mod, "owns_loop", lambda v: False)(variant):  # e.g. smacish's optimize() with checkpoints
+        mod.run(variant, problem, rec)
+    elif hasattr(mod, "make"):
         drive(mod.make(variant, problem, seed, n_trials=n_trials), rec)
     else:
         mod.run(variant, problem, rec)

@@ -1,5 +1,10 @@
 """smacish itself: Hyperband with every selector registered in ``smacish.optimizer.SELECTORS``
-(``random`` today; ``rf`` and ``kde`` as soon as they land), through ask/tell."""
+(``random`` today; ``rf`` and ``kde`` as soon as they land), through ask/tell.
+
+``smacish-<selector>-continued`` (not in :func:`variants`; :mod:`benchmarks.continued_training`
+asks for it by name) runs through ``Optimizer.optimize`` with a target that has a ``trial``
+parameter: a promoted configuration continues from ``trial.previous_budget`` and says so
+(``continued_from``), so it is charged only the increment, as Optuna's trials are."""
 
 from __future__ import annotations
 
@@ -32,6 +37,29 @@ def make_optimizer(variant: str, problem: Problem, seed: int, n_workers: int = 1
         intensifier = smacish.Hyperband(min_budget=problem.min_budget, max_budget=problem.max_budget, eta=problem.eta)
     cs = to_configspace(problem.params, seed=seed)
     return smacish.Optimizer(cs, intensifier, selector=selector, seed=seed, n_workers=n_workers)
+
+
+CONTINUED = "-continued"
+
+
+def owns_loop(variant: str) -> bool:
+    """The variants that run through ``optimize()`` (:func:`run`), not through ask/tell."""
+    return variant.endswith(CONTINUED)
+
+
+def run(variant: str, problem: Problem, rec: Any) -> None:
+    """``optimize()`` with a target that continues: the cost at ``budget`` is the problem's
+    (a continued model is the same model as one trained from scratch), the charge is
+    ``budget - trial.previous_budget`` when there is a checkpoint to continue from."""
+    opt = make_optimizer(variant[: -len(CONTINUED)], problem, rec.seed)
+
+    def target(config: Any, budget: float, trial: Any) -> dict:
+        previous = trial.previous_budget
+        cost = rec.evaluate(dict(config), budget, budget if previous is None else budget - previous)
+        return {"cost": cost, "continued_from": previous}
+
+    rec.start()
+    opt.optimize(target, budget_limit=rec.budget_limit * problem.max_budget)
 
 
 class SmacishAskTell:
