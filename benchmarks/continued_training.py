@@ -72,10 +72,10 @@ LABELS = {CONTINUED: "smacish continued", SCRATCH: "smacish from scratch", OPTUN
 MLP_PROBLEM = "mlp-digits-test"
 NAME = "continued-training"
 SETTINGS: Dict[str, Dict[str, Any]] = {
-    # synthetic: all 11 standard problems, 15 seeds, the held-out protocol's 21 full evaluations;
+    # synthetic: all 11 standard problems, 20 seeds, the held-out protocol's 21 full evaluations;
     # mlp: 10 seeds, 16 full evaluations (432 epochs, about one round of Hyperband(1, 27, 3))
-    "full": {"problems": list(STANDARD), "seeds": 15, "units": 21.0, "mlp_seeds": 10, "mlp_units": 16.0},
-    "smoke": {"problems": ["branin-boca"], "seeds": 2, "units": 6.0, "mlp_seeds": 1, "mlp_units": 1.0},
+    "full": {"problems": list(STANDARD), "seeds": 20, "units": 21.0, "mlp_seeds": 10, "mlp_units": 16.0},
+    "smoke": {"problems": ["branin-boca"], "seeds": 2, "units": 6.0, "mlp_seeds": 1, "mlp_units": 2.0},
 }
 
 

@@ -182,3 +182,53 @@ def test_optuna_is_charged_the_increment_or_the_whole_rung():
     rungs = [1.0, 3.0, 9.0, 27.0]
     assert [rung_charge(rungs, k, retrain=False) for k in range(4)] == [1.0, 2.0, 6.0, 18.0]
     assert [rung_charge(rungs, k, retrain=True) for k in range(4)] == rungs
+
+
+@pytest.mark.timeout(300)
+def test_continued_training_smoke(bench_dirs, capsys):
+    """benchmarks.continued_training on its tiny setting: what it prints and saves agrees with
+    itself, a continued run pays less per top-budget evaluation than the same run from scratch,
+    and a resumed model gives the same validation error as one retrained from scratch."""
+    from benchmarks import continued_training as ct
+
+    results, _ = bench_dirs
+    assert ct.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("### Synthetic problems", "### MLP with partial_fit", "Goal (vs optuna-tpe-hb)"):
+        assert heading in out
+    saved = json.loads((results / "continued-training-smoke.json").read_text())
+    assert saved["settings"]["seed_block"][0] == 2000 and saved["command"].startswith("python -m benchmarks.continued")
+    errors = [r["error"] for b in saved["batches"] for r in b.get("runs", []) if "error" in r]
+    assert not errors, errors[0]
+    runs = {(b["part"], r["variant"], r["problem"], r["seed"]): r["record"]
+            for b in saved["batches"] for r in b.get("runs", []) if "record" in r}
+    for part, units in (("synthetic", saved["settings"]["units"]), ("mlp", saved["settings"]["mlp_units"])):
+        by = ct.outcomes(saved, part)
+        assert set(by[ct.CONTINUED]) == set(by[ct.SCRATCH]) and by[ct.CONTINUED]
+        for problem, seeds in by[ct.CONTINUED].items():
+            max_budget = get_problem(problem).max_budget
+            for seed, cont in seeds.items():
+                scratch = by[ct.SCRATCH][problem][seed]
+                for o in (cont, scratch):  # the run stops once its budget is spent: one evaluation over at most
+                    assert units <= o["spent"] + 1e-9 < units + 1 + 1e-9
+                    assert o["top_per_budget"] == pytest.approx(o["top"] * units / o["spent"])
+                assert cont["top_per_budget"] >= scratch["top_per_budget"]
+                if scratch["top"]:
+                    assert cont["spent"] / max(cont["top"], 1) <= scratch["spent"] / scratch["top"] + 1e-9
+                rc, rs = runs[(part, ct.CONTINUED, problem, seed)], runs[(part, ct.SCRATCH, problem, seed)]
+                # the same optimiser asks the same trials, until the continued run can afford more;
+                # equal costs: a model resumed from its checkpoint is the model retrained from scratch
+                n = len(rs["rows"])
+                assert len(rc["rows"]) >= n and rc["xs"][:n] == rs["xs"]
+                assert [r[2] for r in rc["rows"][:n]] == [r[2] for r in rs["rows"]]
+                assert [r[4] for r in rc["rows"][:n]] == pytest.approx([r[4] for r in rs["rows"]])
+                done: dict = {}  # a promotion is charged only its increment, a new configuration its budget
+                for row, x in zip(rc["rows"], rc["xs"]):
+                    assert row[3] == pytest.approx(row[2] - done.get(tuple(x), 0.0))
+                    done[tuple(x)] = row[2]
+                assert len(done) < len(rc["rows"])  # some were promoted
+                assert all(r[3] == r[2] for r in rs["rows"])
+    opt = ct.outcomes(saved, "mlp").get(ct.OPTUNA)
+    if opt is not None:  # the Optuna venv is set up: its study stops once the epochs reach the budget
+        (o,) = opt[ct.MLP_PROBLEM].values()
+        assert saved["settings"]["mlp_units"] <= o["spent"] < saved["settings"]["mlp_units"] + 1
