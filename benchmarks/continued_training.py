@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import threading
 import time
@@ -102,7 +103,8 @@ def run(settings: Dict[str, Any], parts: List[str], jobs: int = 2, name: str = N
     from benchmarks.heldout import numpy_dispatch
 
     result: Dict[str, Any] = {"settings": dict(settings, parts=parts, seed_block=list(SEEDS)), "command": command,
-                              "batches": [], "machine": numpy_dispatch()}
+                              "batches": [], "machine": numpy_dispatch(),
+                              "load_average": {"start": os.getloadavg()[0]}}
     lock = threading.Lock()
     started = time.perf_counter()
 
@@ -121,6 +123,7 @@ def run(settings: Dict[str, Any], parts: List[str], jobs: int = 2, name: str = N
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, batches_to_run(settings, parts)))
     result["seconds"] = time.perf_counter() - started
+    result["load_average"]["end"] = os.getloadavg()[0]
     save(name, result)
     return result
 
@@ -267,6 +270,41 @@ def tables(result: Dict[str, Any]) -> str:
     if skipped:
         out.append("Skipped: " + "; ".join(skipped) + "\n")
     return "\n".join(out) or "No result yet.\n"
+
+
+def _load(result: Dict[str, Any], when: str) -> str:
+    value = result.get("load_average", {}).get(when)
+    return "?" if value is None else f"{value:.1f}"
+
+
+def section(result: Optional[Dict[str, Any]]) -> str:
+    """The "Continued training" section of docs/benchmarks.md (:mod:`benchmarks.report`)."""
+    out = ["## Continued training\n"]
+    if not result:
+        return "\n".join(out + ["Not measured yet: `python -m benchmarks.continued_training`, then "
+                                 "`python -m benchmarks report`.\n"])
+    s = result["settings"]
+    seeds = list(result["settings"]["seed_block"])
+    versions = sorted({f"{k} {v}" for b in result["batches"] for k, v in b.get("versions", {}).items()})
+    out.append(
+        "A promotion that continues from the configuration's checkpoint (`trial.previous_budget`, "
+        "`continued_from`) is charged only the increment. Three methods at the same total budget, each charged what it "
+        "trains: smacish's default (`Hyperband`, `rf` selector) with a target that continues (*smacish continued*), "
+        "the same with a target that retrains every trial (*smacish from scratch*), and Optuna's TPE with its "
+        "`HyperbandPruner` (trials train on from rung to rung: charged the increment). Top-budget evaluations are "
+        "scaled to exactly the run's budget (`n_top x units / spent`); every ratio is paired by seed (geometric mean "
+        "of the per-seed ratios, Wilcoxon p). The protocol and the accounting: the docstring of "
+        "`benchmarks/continued_training.py`.\n")
+    out.append(
+        f"Command: `{result['command']}` ({result.get('seconds', 0) / 60:.0f} min). Seeds: synthetic "
+        f"{seeds[0]}..{seeds[s['seeds'] - 1]} ({s['seeds']}), MLP {seeds[0]}..{seeds[s['mlp_seeds'] - 1]} "
+        f"({s['mlp_seeds']}): a block no decision looked at (development seeds 0-29, held-out seeds 1000-1029). "
+        f"Budget per run: {s['units']:g} full evaluations (synthetic, as in the held-out comparison), "
+        f"{s['mlp_units']:g} x 27 epochs (MLP). Versions: {', '.join(versions)}. Machine: 2 cores shared with other "
+        f"jobs (load average {_load(result, 'start')} at the start, {_load(result, 'end')} at the end), two runs at a "
+        "time with one thread each: wall times are noisy.\n")
+    out.append(tables(result))
+    return "\n".join(out)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
