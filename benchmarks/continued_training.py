@@ -211,9 +211,8 @@ def synthetic_tables(result: Dict[str, Any]) -> str:
             + _markdown(top_rows) + "\n\n"
             "Final regret (median; comparisons: geometric mean ratio [bootstrap 95 %], p, wins/losses of "
             "smacish continued; below 1: continued is better):\n\n" + _markdown(reg_rows) + "\n")
-    losses = [f"vs {LABELS[peer]} on {p}" for peer, comps in ((SCRATCH, reg_s), (OPTUNA, reg_o))
-              for p, c in comps.items() if p != "overall" and c.significant and c.ratio > 1]
-    text += "\nWhere smacish continued has significantly worse regret (p < 0.05): " + (", ".join(losses) or "nowhere") + ".\n"
+    text += _losses([("fewer top-budget evaluations", SCRATCH, top_s, True), ("fewer top-budget evaluations", OPTUNA, top_o, True),
+                     ("worse final regret", SCRATCH, reg_s, False), ("worse final regret", OPTUNA, reg_o, False)])
     return text + _goal(top_o.get("overall"), reg_o.get("overall"), "final regret")
 
 
@@ -238,8 +237,26 @@ def mlp_table(result: Dict[str, Any]) -> str:
         if MLP_PROBLEM in err:
             text += (f"- continued vs {LABELS[peer]}: top-budget evaluations {_ratio(top[MLP_PROBLEM])}; "
                      f"test error {fmt_comparison(err[MLP_PROBLEM])}; wall time {_ratio(wall[MLP_PROBLEM])}\n")
+    checks = []
+    for peer in (SCRATCH, OPTUNA):
+        checks += [("fewer top-budget evaluations", peer, paired(by, CONTINUED, peer, "top_per_budget", 1.0), True),
+                   ("worse test error", peer, paired(by, CONTINUED, peer, "final"), False),
+                   ("longer wall time", peer, paired(by, CONTINUED, peer, "seconds", 1e-3), False)]
+    text += _losses(checks)
     top_o, err_o = paired(by, CONTINUED, OPTUNA, "top_per_budget", 1.0), paired(by, CONTINUED, OPTUNA, "final")
     return text + _goal(top_o.get(MLP_PROBLEM), err_o.get(MLP_PROBLEM), "test error")
+
+
+def _losses(checks: List[Tuple[str, str, Dict[str, Comparison], bool]]) -> str:
+    """The sentence on where smacish continued is significantly behind (p < 0.05); ``checks``
+    are ``(what, peer, {problem or "overall": Comparison}, higher_is_better)``."""
+    found = []
+    for what, peer, comps, higher_is_better in checks:
+        for problem, c in comps.items():
+            if c.n and c.significant and (c.ratio < 1 if higher_is_better else c.ratio > 1):
+                found.append(f"{what} than {LABELS[peer]} {'overall' if problem == 'overall' else 'on ' + problem} "
+                             f"({c.ratio:.2f}x, p = {c.p:.2g})")
+    return "\nWhere smacish continued loses (p < 0.05): " + ("; ".join(found) if found else "nowhere") + ".\n"
 
 
 def _goal(top: Optional[Comparison], final: Optional[Comparison], what: str) -> str:

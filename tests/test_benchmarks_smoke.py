@@ -232,3 +232,13 @@ def test_continued_training_smoke(bench_dirs, capsys):
     if opt is not None:  # the Optuna venv is set up: its study stops once the epochs reach the budget
         (o,) = opt[ct.MLP_PROBLEM].values()
         assert saved["settings"]["mlp_units"] <= o["spent"] < saved["settings"]["mlp_units"] + 1
+
+
+def test_continued_training_seeds_are_a_block_no_decision_looked_at():
+    from benchmarks.continued_training import SEEDS, SETTINGS
+    from benchmarks.quality import SETTINGS as QUALITY
+    from benchmarks.stats import DEV_SEEDS, HELDOUT_SEEDS
+
+    looked_at = set(DEV_SEEDS) | set(HELDOUT_SEEDS) | {s for cfg in QUALITY.values() for s in cfg["seeds"]}
+    assert not set(SEEDS) & looked_at
+    assert SETTINGS["full"]["seeds"] >= 10 and SETTINGS["full"]["mlp_seeds"] >= 10
