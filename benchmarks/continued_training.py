@@ -253,6 +253,8 @@ def _losses(checks: List[Tuple[str, str, Dict[str, Comparison], bool]]) -> str:
     found = []
     for what, peer, comps, higher_is_better in checks:
         for problem, c in comps.items():
+            if problem == "overall" and len(comps) == 2:  # one problem: its overall row is the same pairs
+                continue
             if c.n and c.significant and (c.ratio < 1 if higher_is_better else c.ratio > 1):
                 found.append(f"{what} than {LABELS[peer]} {'overall' if problem == 'overall' else 'on ' + problem} "
                              f"({c.ratio:.2f}x, p = {c.p:.2g})")
