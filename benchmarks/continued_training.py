@@ -80,6 +80,27 @@ SETTINGS: Dict[str, Dict[str, Any]] = {
 }
 
 
+def hyperband_round(min_budget: float, max_budget: float, eta: float, continued: bool) -> Tuple[int, float]:
+    """``(top-budget evaluations, budget)`` of one round of Hyperband's brackets (Li et al.),
+    every evaluation charged its budget, or (``continued``) a promotion only its increment:
+    the ceiling of what continuing adds to top-budget evaluations per budget.
+
+    >>> hyperband_round(1, 27, 3, continued=False), hyperband_round(1, 27, 3, continued=True)
+    ((8, 423.0), (8, 357.0))
+    """
+    s_max = int(math.floor(math.log(max_budget / min_budget) / math.log(eta) + 1e-9))
+    top, spent = 0, 0.0
+    for s in range(s_max, -1, -1):
+        n = int(math.ceil((s_max + 1) / (s + 1) * eta**s))
+        previous = 0.0
+        for i in range(s + 1):
+            n_i, budget = int(math.floor(n * eta ** (-i))), max_budget * eta ** (i - s)
+            spent += n_i * (budget - previous if continued else budget)
+            previous = budget
+        top += int(math.floor(n * eta ** (-s)))
+    return top, spent
+
+
 def batches_to_run(settings: Dict[str, Any], parts: List[str]) -> List[Tuple[str, str, Dict[str, Any]]]:
     """``(part, adapter, spec)`` of every batch, the longest first (two run at a time)."""
     seeds = list(SEEDS[: settings["seeds"]])
@@ -322,6 +343,14 @@ def section(result: Optional[Dict[str, Any]]) -> str:
         f"{s['mlp_units']:g} x 27 epochs (MLP). Versions: {', '.join(versions)}. Machine: 2 cores shared with other "
         f"jobs (load average {_load(result, 'start')} at the start, {_load(result, 'end')} at the end), two runs at a "
         "time with one thread each: wall times are noisy.\n")
+    ceilings = sorted({(p.min_budget, p.max_budget, p.eta) for p in map(get_problem, s["problems"] + [MLP_PROBLEM])})
+    notes = []
+    for lo, hi, eta in ceilings:
+        (top, scratch), (_, cont) = hyperband_round(lo, hi, eta, False), hyperband_round(lo, hi, eta, True)
+        notes.append(f"Hyperband({lo:g}, {hi:g}, {eta:g}) runs {top} top-budget evaluations for {scratch:.0f} budget from "
+                     f"scratch and for {cont:.0f} continued ({scratch / cont:.2f}x)")
+    out.append("What continuing can add at most: one round of smacish's brackets has a fixed number of top-budget "
+               "evaluations, and only the promotions get cheaper. " + "; ".join(notes) + ".\n")
     out.append(tables(result))
     return "\n".join(out)
 
