@@ -275,12 +275,19 @@ def _losses(checks: List[Tuple[str, str, Dict[str, Comparison], bool]]) -> str:
     are ``(what, peer, {problem or "overall": Comparison}, higher_is_better)``."""
     found = []
     for what, peer, comps, higher_is_better in checks:
-        for problem, c in comps.items():
-            if problem == "overall" and len(comps) == 2:  # one problem: its overall row is the same pairs
-                continue
-            if c.n and c.significant and (c.ratio < 1 if higher_is_better else c.ratio > 1):
-                found.append(f"{what} than {LABELS[peer]} {'overall' if problem == 'overall' else 'on ' + problem} "
-                             f"({c.ratio:.2f}x, p = {c.p:.2g})")
+        problems = {p: c for p, c in comps.items() if p != "overall"}
+        behind = [p for p, c in problems.items()
+                  if c.n and c.significant and (c.ratio < 1 if higher_is_better else c.ratio > 1)]
+        overall = comps.get("overall")
+        if not behind and not (overall and len(problems) > 1 and overall.significant
+                               and (overall.ratio < 1 if higher_is_better else overall.ratio > 1)):
+            continue
+        where = ("on every problem" if len(behind) == len(problems) > 1 else
+                 "on " + ", ".join(f"{p} ({problems[p].ratio:.2f}x, p = {problems[p].p:.2g})" for p in behind)
+                 if behind else "on no single problem")
+        if overall is not None and len(problems) > 1:
+            where += f", overall {overall.ratio:.2f}x (p = {overall.p:.2g})"
+        found.append(f"{what} than {LABELS[peer]} {where}")
     return "\nWhere smacish continued loses (p < 0.05): " + ("; ".join(found) if found else "nowhere") + ".\n"
 
 
@@ -345,14 +352,19 @@ def section(result: Optional[Dict[str, Any]]) -> str:
         f"{s['mlp_units']:g} x 27 epochs (MLP). Versions: {', '.join(versions)}. Machine: 2 cores shared with other "
         f"jobs (load average {_load(result, 'start')} at the start, {_load(result, 'end')} at the end), two runs at a "
         "time with one thread each: wall times are noisy.\n")
-    ceilings = sorted({(p.min_budget, p.max_budget, p.eta) for p in map(get_problem, s["problems"] + [MLP_PROBLEM])})
+    rounds = sorted({(p.min_budget, p.max_budget, p.eta, s["mlp_units" if p.name == MLP_PROBLEM else "units"] * p.max_budget)
+                     for p in map(get_problem, s["problems"] + [MLP_PROBLEM])})
     notes = []
-    for lo, hi, eta in ceilings:
+    for lo, hi, eta, budget in rounds:
         (top, scratch), (_, cont) = hyperband_round(lo, hi, eta, False), hyperband_round(lo, hi, eta, True)
         notes.append(f"Hyperband({lo:g}, {hi:g}, {eta:g}) runs {top} top-budget evaluations for {scratch:.0f} budget from "
-                     f"scratch and for {cont:.0f} continued ({scratch / cont:.2f}x)")
-    out.append("What continuing can add at most: one round of smacish's brackets has a fixed number of top-budget "
-               "evaluations, and only the promotions get cheaper. " + "; ".join(notes) + ".\n")
+                     f"scratch and for {cont:.0f} continued ({scratch / cont:.2f}x; the run's budget {budget:g} is "
+                     f"{budget / scratch:.2f} rounds from scratch, {budget / cont:.2f} continued)")
+    out.append("What continuing adds over whole rounds of smacish's brackets, whose number of top-budget evaluations is "
+               "fixed (only the promotions get cheaper): " + "; ".join(notes) + ". Within a partial round the ratio "
+               "depends on which brackets fit. Optuna's pruner has no such fixed round: it promotes asynchronously (a "
+               "trial goes on when it is among the best 1/eta of the trials that reached its rung so far, or the best "
+               "of them while fewer than eta have), so a larger share of its budget goes to the top budget.\n")
     out.append(tables(result))
     return "\n".join(out)
 
