@@ -206,7 +206,6 @@ def test_continued_training_smoke(bench_dirs, capsys):
         by = ct.outcomes(saved, part)
         assert set(by[ct.CONTINUED]) == set(by[ct.SCRATCH]) and by[ct.CONTINUED]
         for problem, seeds in by[ct.CONTINUED].items():
-            max_budget = get_problem(problem).max_budget
             for seed, cont in seeds.items():
                 scratch = by[ct.SCRATCH][problem][seed]
                 for o in (cont, scratch):  # the run stops once its budget is spent: one evaluation over at most
