@@ -42,6 +42,10 @@ MIN_CONFIGS = 10
 of hyperparameters)`` configurations have a successful trial on it."""
 
 
+class NotEnoughData(ValueError):
+    """The run has too few successful configurations (or no variation in cost) to analyse."""
+
+
 def runhistory_of(source: Any) -> RunHistory:
     """The RunHistory of an Optimizer, a RunHistory itself, or that of a run directory (a path).
 
@@ -88,7 +92,7 @@ def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Opt
     Raises ``ValueError`` with what the run has when no budget qualifies.
     """
     if runhistory.configspace is None:
-        raise ValueError("importance needs a RunHistory with a configuration space; this one has no trial yet")
+        raise NotEnoughData("importance needs a RunHistory with a configuration space; this one has no trial yet")
     need = min_configs(len(runhistory.configspace))
     by_budget = successful_costs(runhistory)
     budgets = sorted({None if i.budget is None else float(i.budget) for i, _ in runhistory.items()},
@@ -102,7 +106,7 @@ def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Opt
             raise ValueError(f"budget {budget:g} is not a budget of this run; its budgets are {shown}")
         have = len(by_budget.get(budget, {}))
         if have < need:
-            raise ValueError(f"importance needs at least {need} configurations with a successful trial "
+            raise NotEnoughData(f"importance needs at least {need} configurations with a successful trial "
                              f"on one budget; this run has {have} on budget {budget:g}")
         return budget
     for level in sorted(by_budget, key=lambda b: -1.0 if b is None else b, reverse=True):
@@ -110,7 +114,7 @@ def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Opt
             return level
     have, where = max(((len(c), b) for b, c in by_budget.items()), key=lambda t: t[0], default=(0, None))
     at = f" (on budget {where:g})" if where is not None else ""
-    raise ValueError(f"importance needs at least {need} configurations with a successful trial on one "
+    raise NotEnoughData(f"importance needs at least {need} configurations with a successful trial on one "
                      f"budget; this run has {have}{at}")
 
 
@@ -270,6 +274,10 @@ class ForestModel:
             oob.append(np.setdiff1d(np.arange(len(y)), rows))
         return cls(encoder, level, X, y, ids, trees, oob, _measures(encoder, X))
 
+    def _no_variance(self) -> NotEnoughData:
+        return NotEnoughData(f"every configuration on budget {self.budget} has the same cost "
+                             f"({self.y[0]:.6g}): there is no variance for a hyperparameter to explain")
+
     def partitions(self) -> List[_Partition]:
         return [_Partition.of(tree, self.measures) for tree in self.trees]
 
@@ -277,8 +285,7 @@ class ForestModel:
         """Per effect (``(j,)`` or ``(j, k)``), its variance share in each tree that varies."""
         shares = [s for s in (_fanova_tree(p, self.measures, pairs) for p in self.partitions()) if s is not None]
         if not shares:
-            raise ValueError(f"every configuration on budget {self.budget} has the same cost "
-                             f"({self.y[0]:.6g}): there is no variance for a hyperparameter to explain")
+            raise self._no_variance()
         return {key: np.array([s[key] for s in shares]) for key in shares[0]}
 
     def permutation(self, pairs: bool = False, seed: int = 0) -> Dict[tuple, np.ndarray]:
@@ -286,8 +293,7 @@ class ForestModel:
         the variance of the costs (for pairs: the interaction, shuffled together vs apart)."""
         variance = float(np.var(self.y))
         if not variance > 0:
-            raise ValueError(f"every configuration on budget {self.budget} has the same cost "
-                             f"({self.y[0]:.6g}): there is no variance for a hyperparameter to explain")
+            raise self._no_variance()
         rng = np.random.default_rng(seed)
         d = self.encoder.n_features
         effects: List[tuple] = [(j,) for j in range(d)] + (list(combinations(range(d), 2)) if pairs else [])
@@ -309,7 +315,7 @@ class ForestModel:
                 else:
                     out[key].append(drop[key[:1]] + drop[key[1:]] - drop[key])
         if not out[(0,)]:
-            raise ValueError("permutation importance needs trees with out-of-bag configurations; "
+            raise NotEnoughData("permutation importance needs trees with out-of-bag configurations; "
                              "the run has too few configurations")
         return {key: np.clip(np.array(v), 0.0, 1.0) for key, v in out.items()}
 
