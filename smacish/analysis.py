@@ -259,7 +259,7 @@ class ForestModel:
         level = choose_budget(runhistory, budget)
         encoder = SpaceEncoder(runhistory.configspace)
         costs = successful_costs(runhistory)[level]
-        ids = sorted(costs)
+        ids = list(costs)  # in the order told: the same for a run and its directory
         X = encoder.encode_configs([runhistory.get_config(c) for c in ids])
         y = np.array([np.mean(costs[c]) for c in ids])
         if not np.all(np.isfinite(y)):
