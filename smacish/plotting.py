@@ -343,11 +343,13 @@ def plot_importance(
             return fig
     shown = frame.head(top) if top else frame
     positions = np.arange(len(shown))
-    ax.barh(positions, shown["importance"], xerr=shown["std"], color="tab:blue", ecolor="0.3", capsize=3)
+    share, std = shown["importance"].to_numpy(), shown["std"].to_numpy()
+    spread = [np.minimum(std, share), np.minimum(std, 1.0 - share)]  # a share stays in 0..1
+    ax.barh(positions, share, xerr=spread, color="tab:blue", ecolor="0.3", capsize=3)
     ax.set_yticks(positions)
     ax.set_yticklabels(list(shown["hyperparameter"]))
     ax.invert_yaxis()
-    ax.set_xlim(0, max(1.0, float((shown["importance"] + shown["std"]).max())))
+    ax.set_xlim(0, 1)
     ax.set_xlabel("share of the cost's variance")
     ax.set_title(f"Hyperparameter importance ({frame.attrs.get('method')}, "
                  f"{_budget_text(frame.attrs.get('budget'))})")
@@ -428,8 +430,10 @@ def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax:
                 bs.append(budget)
         dots = a.scatter(xs, ys, c=bs, cmap=CMAP, norm=norm, s=14, alpha=0.8, edgecolors="none")
         if choices is not None:
+            labels = [str(c) for c in choices]
             a.set_xticks(range(len(choices)))
-            a.set_xticklabels([str(c) for c in choices])
+            a.set_xticklabels(labels, rotation=30 if sum(map(len, labels)) > 15 else 0,
+                              ha="right" if sum(map(len, labels)) > 15 else "center")
             a.set_xlim(-0.5, len(choices) - 0.5)
         elif getattr(hp, "log", False):
             a.set_xscale("log")

@@ -357,7 +357,10 @@ def test_importance_bars_are_the_importance_frame() -> None:
     assert ax.get_xlabel() == "share of the cost's variance"
     (bar,) = [c for c in ax.containers if isinstance(c, BarContainer)]
     (errorbars,) = bar.errorbar.lines[2]  # +- the std over trees
-    assert np.allclose([(seg[1, 0] - seg[0, 0]) / 2 for seg in errorbars.get_segments()], frame["std"])
+    for segment, share, std in zip(errorbars.get_segments(), frame["importance"], frame["std"]):
+        assert segment[0, 0] == pytest.approx(max(share - std, 0.0))  # clipped to 0..1
+        assert segment[1, 0] == pytest.approx(min(share + std, 1.0))
+    assert ax.get_xlim() == (0.0, 1.0)
     # a frame is drawn as given, with its own method and budget
     fig = plotting.plot_importance(importance(rh, method="permutation", pairs=True), top=2)
     assert len(fig.axes[0].patches) == 2
