@@ -92,7 +92,8 @@ def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Opt
     Raises ``ValueError`` with what the run has when no budget qualifies.
     """
     if runhistory.configspace is None:
-        raise NotEnoughData("importance needs a RunHistory with a configuration space; this one has no trial yet")
+        raise NotEnoughData("importance needs a RunHistory with a configuration space; "
+                            "this one has no trial yet")
     need = min_configs(len(runhistory.configspace))
     by_budget = successful_costs(runhistory)
     budgets = sorted({None if i.budget is None else float(i.budget) for i, _ in runhistory.items()},
@@ -100,7 +101,8 @@ def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Opt
     if budget is not None:
         budget = float(budget)
         if None in budgets:
-            raise ValueError(f"budget is {budget:g}, but this run's trials have no budgets; leave budget=None")
+            raise ValueError(f"budget is {budget:g}, but this run's trials have no budgets; "
+                             "leave budget=None")
         if budget not in budgets:
             shown = ", ".join(f"{b:g}" for b in budgets) or "none (no finished trial)"
             raise ValueError(f"budget {budget:g} is not a budget of this run; its budgets are {shown}")
@@ -142,7 +144,8 @@ def _measures(encoder: SpaceEncoder, X: np.ndarray) -> List[_Measure]:
     out = []
     for j in range(encoder.n_features):
         p = float(np.mean(X[:, j] == encoder.inactive_value[j])) if len(X) else 0.0
-        inactive = (np.array([encoder.inactive_value[j]]), np.array([p])) if p > 0 else (np.empty(0), np.empty(0))
+        none = (np.empty(0), np.empty(0))
+        inactive = (np.array([encoder.inactive_value[j]]), np.array([p])) if p > 0 else none
         kind, size = encoder.kinds[j], int(encoder.sizes[j])
         if kind == CATEGORICAL:
             atoms = np.arange(size, dtype=float)
@@ -206,7 +209,8 @@ class _Partition:
 
     def at(self, j: int, points: np.ndarray) -> np.ndarray:
         """Which leaf boxes contain each value of feature ``j``: ``(leaves, points)``."""
-        return ((self.lo[:, j, None] < points[None, :]) & (points[None, :] <= self.hi[:, j, None])).astype(float)
+        points = points[None, :]
+        return ((self.lo[:, j, None] < points) & (points <= self.hi[:, j, None])).astype(float)
 
 
 def _fanova_tree(part: _Partition, measures: List[_Measure], pairs: bool) -> Optional[Dict[tuple, float]]:
@@ -283,7 +287,8 @@ class ForestModel:
 
     def fanova(self, pairs: bool = False) -> Dict[tuple, np.ndarray]:
         """Per effect (``(j,)`` or ``(j, k)``), its variance share in each tree that varies."""
-        shares = [s for s in (_fanova_tree(p, self.measures, pairs) for p in self.partitions()) if s is not None]
+        shares = [_fanova_tree(p, self.measures, pairs) for p in self.partitions()]
+        shares = [s for s in shares if s is not None]
         if not shares:
             raise self._no_variance()
         return {key: np.array([s[key] for s in shares]) for key in shares[0]}
@@ -325,7 +330,8 @@ class ForestModel:
         grid_j, grid_k = np.asarray(grid_j, dtype=float), np.asarray(grid_k, dtype=float)
         total = np.zeros((len(grid_j), len(grid_k)))
         for part in self.partitions():
-            total += np.einsum("l,la,lb->ab", part.value * part.rest((j, k)), part.at(j, grid_j), part.at(k, grid_k))
+            total += np.einsum("l,la,lb->ab", part.value * part.rest((j, k)), part.at(j, grid_j),
+                               part.at(k, grid_k))
         return total / len(self.trees)
 
 

@@ -8,7 +8,8 @@ where they have no cost to be placed at; axes with nothing to draw say why.
 
 >>> import smacish, smacish.plotting
 >>> from ConfigSpace import ConfigurationSpace
->>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.Hyperband(min_budget=1, max_budget=9))
+>>> space = ConfigurationSpace({"x": (0.0, 1.0)})
+>>> opt = smacish.Optimizer(space, smacish.Hyperband(min_budget=1, max_budget=9))
 >>> _ = opt.optimize(lambda config, budget: config["x"] + 1 / budget, n_trials=22)
 >>> fig = smacish.plotting.plot_trajectory(opt, x="n_trials")
 >>> fig.axes[0].get_xlabel()
@@ -116,6 +117,15 @@ def _colourbar(fig: Any, ax: Any, mappable: Any, label: str, ticks: Optional[Seq
 
 def _budget_text(budget: Optional[float]) -> str:
     return "no budgets" if budget is None else f"budget {budget:g}"
+
+
+def _nothing_finished(rh: RunHistory, ax: Any) -> Any:
+    """A figure that says so when ``rh`` has no finished trial yet, else None."""
+    if rh.configspace is not None and len(rh):
+        return None
+    fig, ax = _axes(ax)
+    _say_empty(ax, "no finished trial yet")
+    return fig
 
 
 # ---------------------------------------------------------------------- trajectory
@@ -388,11 +398,10 @@ def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax:
     shown (a single Axes when one is shown).
     """
     rh = runhistory_of(source)
+    empty = _nothing_finished(rh, ax)
+    if empty is not None:
+        return empty
     space = rh.configspace
-    if space is None or not len(rh):
-        fig, ax = _axes(ax)
-        _say_empty(ax, "no finished trial yet")
-        return fig
     names = _hyperparameters(space, hyperparameters)
     if ax is None:
         ncols = min(len(names), 4)
@@ -440,7 +449,7 @@ def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax:
         if _mark_failed(a, failed) is not None and i == 0:
             a.legend(loc="best", fontsize="small")
         if not xs:
-            _say_empty(a, "no successful trial yet" if not failed else "no successful trial: only failed ones")
+            _say_empty(a, "no successful trial: only failed ones" if failed else "no successful trial yet")
         a.set_xlabel(name)
         if i % ncols == 0:
             a.set_ylabel("cost")
@@ -480,11 +489,10 @@ def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: A
     ``budget``: by default the highest budget on which two configurations succeeded.
     """
     rh = runhistory_of(source)
+    empty = _nothing_finished(rh, ax)
+    if empty is not None:
+        return empty
     space = rh.configspace
-    if space is None or not len(rh):
-        fig, ax = _axes(ax)
-        _say_empty(ax, "no finished trial yet")
-        return fig
     from matplotlib.collections import LineCollection
 
     names = list(space.keys())
@@ -544,7 +552,8 @@ def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: A
 
 
 # ---------------------------------------------------------------------- contour
-def _grid(encoder: SpaceEncoder, j: int, hp: Any, resolution: int) -> Tuple[np.ndarray, np.ndarray, Optional[list]]:
+def _grid(encoder: SpaceEncoder, j: int, hp: Any, resolution: int
+          ) -> Tuple[np.ndarray, np.ndarray, Optional[list]]:
     """Encoded values to predict at, where they go on the axis, and tick labels (choices)."""
     choices = _choices(hp)
     if choices is not None:
@@ -607,8 +616,8 @@ def plot_contour(
         if ticks is None:
             observed.append(np.where(values >= 0, _to_value(hp, np.clip(values, 0, 1)), np.nan))
         else:  # encoded choice -> its position; the inactive value matches none
-            observed.append(np.array([np.flatnonzero(np.isclose(encoded, v))[0] if np.isclose(encoded, v).any()
-                                      else np.nan for v in values]))
+            match = np.isclose(values[:, None], encoded[None, :])
+            observed.append(np.where(match.any(axis=1), match.argmax(axis=1), np.nan))
     ax.scatter(observed[0], observed[1], s=14, color="white", edgecolors="black", linewidths=0.5,
                label=f"configurations ({len(model.y)})")
     for ticks, set_ticks, set_labels, set_scale, hp in (
