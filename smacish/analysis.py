@@ -75,12 +75,11 @@ def min_configs(n_hyperparameters: int) -> int:
 
 def successful_costs(runhistory: RunHistory) -> Dict[Optional[float], Dict[int, List[float]]]:
     """Per budget (None in runs without budgets), per configuration id, its successful costs
-    (a timeout with a finite cost counts, as in the model's training data)."""
+    (a timeout with a finite cost counts, as in the model's training data; no infinite cost)."""
     out: Dict[Optional[float], Dict[int, List[float]]] = {}
     for info, value in runhistory.items():
-        ok = value.status is StatusType.SUCCESS or (
-            value.status is StatusType.TIMEOUT and math.isfinite(value.cost))
-        if ok:
+        ok = value.status is StatusType.SUCCESS or value.status is StatusType.TIMEOUT
+        if ok and math.isfinite(value.cost):  # an infinite cost is no cost a model can learn
             budget = None if info.budget is None else float(info.budget)
             out.setdefault(budget, {}).setdefault(runhistory.config_id(info.config), []).append(value.cost)
     return out
@@ -266,8 +265,6 @@ class ForestModel:
         ids = list(costs)  # in the order told: the same for a run and its directory
         X = encoder.encode_configs([runhistory.get_config(c) for c in ids])
         y = np.array([np.mean(costs[c]) for c in ids])
-        if not np.all(np.isfinite(y)):
-            raise ValueError(f"importance needs finite costs; budget {level} has {y[~np.isfinite(y)][0]}")
         rng = np.random.default_rng(seed)
         trees, oob = [], []
         for _ in range(n_trees):

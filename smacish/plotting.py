@@ -340,6 +340,13 @@ def plot_importance(
 
     ``source``: an Optimizer, RunHistory or run directory, or a DataFrame that
     ``importance`` returned. A run with too little data shows why instead of bars.
+
+    >>> import smacish
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0), "y": (0.0, 1.0)}), smacish.SuccessiveHalving(1, 9))
+    >>> _ = opt.optimize(lambda config, budget: 3 * config["x"] + config["y"], n_trials=30)
+    >>> [label.get_text() for label in plot_importance(opt, budget=1).axes[0].get_yticklabels()]
+    ['x', 'y']
     """
     fig, ax = _axes(ax)
     ax.set_title("Hyperparameter importance")
@@ -396,6 +403,13 @@ def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax:
 
     ``source``: an Optimizer, RunHistory or run directory. ``ax``: one Axes per hyperparameter
     shown (a single Axes when one is shown).
+
+    >>> import smacish
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> opt = smacish.Optimizer(ConfigurationSpace({"lr": (1e-4, 1.0), "units": (8, 64)}), smacish.Hyperband(1, 9))
+    >>> _ = opt.optimize(lambda config, budget: config["lr"] / budget, n_trials=10)
+    >>> [ax.get_xlabel() for ax in plot_slice(opt).axes]
+    ['lr', 'units', '']
     """
     rh = runhistory_of(source)
     empty = _nothing_finished(rh, ax)
@@ -487,6 +501,13 @@ def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: A
     inactive hyperparameter leaves a gap.
 
     ``budget``: by default the highest budget on which two configurations succeeded.
+
+    >>> import smacish
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> opt = smacish.Optimizer(ConfigurationSpace({"depth": (1, 9), "kind": ["a", "b"]}), smacish.Hyperband(1, 3))
+    >>> _ = opt.optimize(lambda config, budget: config["depth"] / budget, n_trials=12)
+    >>> [label.get_text() for label in plot_parallel_coordinates(opt, budget=1).axes[0].get_xticklabels()]
+    ['depth', 'kind', 'cost']
     """
     rh = runhistory_of(source)
     empty = _nothing_finished(rh, ax)
@@ -581,6 +602,15 @@ def plot_contour(
 
     ``hyperparameters``: two names; by default the two most important (fANOVA). ``budget``
     as in :func:`smacish.analysis.importance`.
+
+    >>> import smacish
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> space = ConfigurationSpace({"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}, seed=0)
+    >>> opt = smacish.Optimizer(space, smacish.SuccessiveHalving(1, 3), selector="random")
+    >>> _ = opt.optimize(lambda config, budget: config["c"] + 2 * config["a"], n_trials=40)
+    >>> ax = plot_contour(opt, budget=1, resolution=10).axes[0]
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('a', 'c')
     """
     rh = runhistory_of(source)
     fig, ax = _axes(ax)
