@@ -502,12 +502,15 @@ def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: A
 
     ``budget``: by default the highest budget on which two configurations succeeded.
 
-    >>> import smacish
     >>> from ConfigSpace import ConfigurationSpace
-    >>> opt = smacish.Optimizer(ConfigurationSpace({"depth": (1, 9), "kind": ["a", "b"]}), smacish.Hyperband(1, 3))
-    >>> _ = opt.optimize(lambda config, budget: config["depth"] / budget, n_trials=12)
-    >>> [label.get_text() for label in plot_parallel_coordinates(opt, budget=1).axes[0].get_xticklabels()]
-    ['depth', 'kind', 'cost']
+    >>> from smacish import RunHistory, TrialInfo, TrialValue
+    >>> cs = ConfigurationSpace({"depth": (1, 9), "kind": ["a", "b"]}, seed=0)
+    >>> rh = RunHistory(cs)
+    >>> for c in cs.sample_configuration(5):
+    ...     rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=c["depth"]))
+    >>> fig = plot_parallel_coordinates(rh)
+    >>> [label.get_text() for label in fig.axes[0].get_xticklabels()], fig.axes[0].get_title()
+    (['depth', 'kind', 'cost'], 'Parallel coordinates on budget 1 (5 configurations, 0 failed)')
     """
     rh = runhistory_of(source)
     empty = _nothing_finished(rh, ax)
