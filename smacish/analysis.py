@@ -85,38 +85,46 @@ def successful_costs(runhistory: RunHistory) -> Dict[Optional[float], Dict[int, 
     return out
 
 
-def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Optional[float]:
-    """The budget to analyse: ``budget`` (checked), or the highest with enough configurations.
+def budgets_of(runhistory: RunHistory) -> List[Optional[float]]:
+    """The budgets of the finished trials, ascending ([None] in a run without budgets)."""
+    return sorted({None if i.budget is None else float(i.budget) for i, _ in runhistory.items()},
+                  key=lambda b: -1.0 if b is None else b)
 
-    Raises ``ValueError`` with what the run has when no budget qualifies.
-    """
+
+def check_budget(runhistory: RunHistory, budget: float) -> float:
+    """``budget`` as a float, if the run has trials on it; else a ``ValueError`` that lists
+    the run's budgets."""
+    budget, budgets = float(budget), budgets_of(runhistory)
+    if None in budgets:
+        raise ValueError(f"budget is {budget:g}, but this run's trials have no budgets; leave budget=None")
+    if budget not in budgets:
+        shown = ", ".join(f"{b:g}" for b in budgets) or "none (no finished trial)"
+        raise ValueError(f"budget {budget:g} is not a budget of this run; its budgets are {shown}")
+    return budget
+
+
+def choose_budget(runhistory: RunHistory, budget: Optional[float] = None) -> Optional[float]:
+    """The budget to analyse: ``budget`` (checked), or the highest with enough configurations
+    (see ``MIN_CONFIGS``). Raises :class:`NotEnoughData` with what the run has when the budget
+    does not qualify, or no budget does."""
     if runhistory.configspace is None:
         raise NotEnoughData("importance needs a RunHistory with a configuration space; "
                             "this one has no trial yet")
     need = min_configs(len(runhistory.configspace))
     by_budget = successful_costs(runhistory)
-    budgets = sorted({None if i.budget is None else float(i.budget) for i, _ in runhistory.items()},
-                     key=lambda b: -1.0 if b is None else b)
+    needs = f"importance needs at least {need} configurations with a successful trial on one budget"
     if budget is not None:
-        budget = float(budget)
-        if None in budgets:
-            raise ValueError(f"budget is {budget:g}, but this run's trials have no budgets; "
-                             "leave budget=None")
-        if budget not in budgets:
-            shown = ", ".join(f"{b:g}" for b in budgets) or "none (no finished trial)"
-            raise ValueError(f"budget {budget:g} is not a budget of this run; its budgets are {shown}")
+        budget = check_budget(runhistory, budget)
         have = len(by_budget.get(budget, {}))
         if have < need:
-            raise NotEnoughData(f"importance needs at least {need} configurations with a successful trial "
-                             f"on one budget; this run has {have} on budget {budget:g}")
+            raise NotEnoughData(f"{needs}; this run has {have} on budget {budget:g}")
         return budget
-    for level in sorted(by_budget, key=lambda b: -1.0 if b is None else b, reverse=True):
-        if len(by_budget[level]) >= need:
+    for level in reversed(budgets_of(runhistory)):
+        if len(by_budget.get(level, {})) >= need:
             return level
     have, where = max(((len(c), b) for b, c in by_budget.items()), key=lambda t: t[0], default=(0, None))
     at = f" (on budget {where:g})" if where is not None else ""
-    raise NotEnoughData(f"importance needs at least {need} configurations with a successful trial on one "
-                     f"budget; this run has {have}{at}")
+    raise NotEnoughData(f"{needs}; this run has {have}{at}")
 
 
 # ---------------------------------------------------------------------- the space's measure

@@ -29,7 +29,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from smacish._io import PathLike, atomic_write_bytes
-from smacish.analysis import ForestModel, NotEnoughData, importance, runhistory_of, successful_costs
+from smacish.analysis import (
+    ForestModel,
+    NotEnoughData,
+    budgets_of,
+    check_budget,
+    importance,
+    runhistory_of,
+    successful_costs,
+)
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.selection._encoding import CATEGORICAL, ORDINAL, SpaceEncoder
@@ -472,20 +480,12 @@ def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax:
 
 
 # ---------------------------------------------------------------------- parallel coordinates
-def _levels_of(rh: RunHistory) -> List[Optional[float]]:
-    return sorted({None if i.budget is None else float(i.budget) for i, _ in rh.items()},
-                  key=lambda b: -1.0 if b is None else b)
-
-
 def _parallel_budget(rh: RunHistory, budget: Optional[float]) -> Optional[float]:
     """``budget`` (checked), or the highest budget with two successful configurations (to
     compare), else the highest with one, else the highest with a finished trial."""
-    levels = _levels_of(rh)
     if budget is not None:
-        if float(budget) not in levels:
-            shown = ", ".join("none" if b is None else f"{b:g}" for b in levels)
-            raise ValueError(f"budget {budget:g} is not a budget of this run; its budgets are {shown}")
-        return float(budget)
+        return check_budget(rh, budget)
+    levels = budgets_of(rh)
     ok = successful_costs(rh)
     for need in (2, 1):
         enough = [b for b in levels if len(ok.get(b, {})) >= need]
