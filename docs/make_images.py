@@ -3,12 +3,14 @@
     python docs/make_images.py
 
 1. Hyperband over an SGD classifier on scikit-learn's digits (epochs as the budget) on an
-   embedded 2-worker Dask LocalCluster: learning curves, worker timeline, trajectory.
+   embedded 2-worker Dask LocalCluster: learning curves, worker timeline, trajectory,
+   hyperparameter importance, slices, parallel coordinates and the contour of the two most
+   important hyperparameters.
 2. Five seeds each of Hyperband and successive halving on a toy function, replayed on the
    simulated runner's virtual clock (4 workers): trajectories with quartile bands.
 3. The bracket table of Hyperband(min_budget=1, max_budget=81, eta=3).
 
-Takes about half a minute. The figures depend on timing (the Dask run), so they change a little
+Takes about a minute. The figures depend on timing (the Dask run), so they change a little
 from one rendering to the next.
 """
 
@@ -80,10 +82,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         opt = smacish.Optimizer(sgd_space(), smacish.Hyperband(min_budget=1, max_budget=27, eta=3),
                                 seed=0, output_dir=Path(tmp) / "run")
-        opt.optimize(train, n_trials=69, n_workers=2)
+        opt.optimize(train, n_trials=100, n_workers=2)
         save(plotting.plot_learning_curves(opt.runhistory), "learning_curves.png")
         save(plotting.plot_worker_timeline(opt.runhistory), "worker_timeline.png")
         save(plotting.plot_trajectory(opt, x="walltime"), "trajectory_single.png")
+        save(plotting.plot_importance(opt), "importance.png")
+        save(plotting.plot_slice(opt), "slice.png")
+        save(plotting.plot_parallel_coordinates(opt), "parallel_coordinates.png")
+        save(plotting.plot_contour(opt), "contour.png")
 
     # 2. several seeds of two intensifiers, on the virtual clock
     space = ConfigurationSpace({"x": (-1.0, 1.0), "y": (-1.0, 1.0)})

@@ -22,13 +22,18 @@ def atomic_write_text(path: PathLike, text: str) -> None:
     The text goes to a temporary file in the same directory, is flushed to disk, and then
     renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows).
     """
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, as :func:`atomic_write_text` does."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         if hasattr(os, "fchmod"):  # mkstemp makes it 0600: give it what open() would
             os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -104,7 +104,8 @@ def test_a_run_with_pending_trials_and_a_torn_last_line(interrupted_run, tmp_pat
 
     proc = smacish_cli("plot", out, "--out", tmp_path / "figs")
     assert proc.returncode == 0, proc.stderr
-    names = ["brackets.png", "learning_curves.png", "trajectory.png", "worker_timeline.png"]
+    names = ["brackets.png", "contour.png", "importance.png", "learning_curves.png", "parallel_coordinates.png",
+             "slice.png", "trajectory.png", "worker_timeline.png"]
     assert proc.stdout.split() == [str(tmp_path / "figs" / n) for n in names]
     for name in names:
         assert (tmp_path / "figs" / name).read_bytes().startswith(PNG_MAGIC)
@@ -173,7 +174,8 @@ def test_plot_defaults_to_the_plots_folder(finished_run, tmp_path) -> None:
     shutil.copytree(finished_run[0], out)
     proc = smacish_cli("plot", out)
     assert proc.returncode == 0, proc.stderr
-    names = ["brackets.png", "learning_curves.png", "trajectory.png", "worker_timeline.png"]
+    names = ["brackets.png", "contour.png", "importance.png", "learning_curves.png", "parallel_coordinates.png",
+             "slice.png", "trajectory.png", "worker_timeline.png"]
     assert proc.stdout.split() == [str(out / "plots" / n) for n in names]
     assert sorted(p.name for p in (out / "plots").iterdir()) == names
 
