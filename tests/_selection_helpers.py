@@ -81,7 +81,7 @@ def assert_valid(config: Configuration, space: ConfigurationSpace) -> None:
 def spaces(draw) -> ConfigurationSpace:
     """Random spaces: 1-7 hyperparameters of every type, random conditions on categorical
     parents, maybe a forbidden clause."""
-    cs = ConfigurationSpace(seed=draw(st.integers(0, 2**16)))
+    seed = draw(st.integers(0, 2**16))
     n = draw(st.integers(1, 7))
     hps = []
     for i in range(n):
@@ -108,8 +108,8 @@ def spaces(draw) -> ConfigurationSpace:
         else:
             lo = draw(st.floats(-5, 0))
             hps.append(Float(name, (lo, lo + 10.0), distribution=Normal(lo + 5.0, draw(st.floats(0.5, 5)))))
-    cs.add(hps)
     # conditions: a later hyperparameter may depend on an earlier categorical with >= 2 choices
+    accepted: list = []
     for j in range(1, n):
         candidates = [h for h in hps[:j] if hasattr(h, "choices") and len(h.choices) >= 2]
         if candidates and draw(st.booleans()):
@@ -122,8 +122,17 @@ def spaces(draw) -> ConfigurationSpace:
                 cond = NotEqualsCondition(hps[j], parent, value)
             else:
                 cond = InCondition(hps[j], parent, list(parent.choices)[: 2])
+            # tried on a fresh space: a refused add can leave a space half-changed (ConfigSpace
+            # registers the condition before it finds the default configuration invalid)
             with contextlib.suppress(Exception):  # e.g. the child already has a condition
-                cs.add(cond)
+                trial = ConfigurationSpace(seed=seed)
+                trial.add(hps)
+                trial.add(*accepted, cond)
+                accepted.append(cond)
+    cs = ConfigurationSpace(seed=seed)
+    cs.add(hps)
+    if accepted:
+        cs.add(*accepted)
     conditional = set(cs.conditional_hyperparameters)
     cats = [h for h in hps if hasattr(h, "choices") and len(h.choices) >= 2 and h.name not in conditional]
     if cats and draw(st.booleans()):
