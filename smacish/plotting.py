@@ -248,15 +248,20 @@ def _set_budget_ticks(ax: Any, budgets: Sequence[float]) -> None:
 def plot_learning_curves(runhistory: Any, ax: Any = None, max_configs: Optional[int] = 50) -> Any:
     """Cost against budget for each configuration (one line per configuration across the
     stages it reached), coloured by its cost on the last budget it reached; the
-    ``max_configs`` that reached the highest budgets are drawn. ``runhistory`` may also be an
-    Optimizer or a run directory."""
+    ``max_configs`` that reached the highest budgets are drawn. Points a target reported with
+    ``trial.report(step, cost)`` are drawn as a thin line of the same colour, the step on the
+    budget axis. ``runhistory`` may also be an Optimizer or a run directory."""
     rh = runhistory_of(runhistory)
     fig, ax = _axes(ax)
     curves: dict = {}
+    reported: dict = {}  # config id -> {step: cost}, later trials' points over earlier ones
     failed = []
     for info, value in rh.items():
         if info.budget is None:
             continue
+        points = value.additional_info.get("reports") or ()
+        if points:
+            reported.setdefault(rh.config_id(info.config), {}).update({float(s): float(c) for s, c in points})
         if _failed(value):
             failed.append(info.budget)
         else:
@@ -268,16 +273,19 @@ def plot_learning_curves(runhistory: Any, ax: Any = None, max_configs: Optional[
     for cid in ranked:
         config = rh.get_config(cid)
         budgets = sorted(curves[cid])
-        lines.append((budgets, [rh.get_cost(config, b) for b in budgets]))
-    finals = np.array([costs[-1] for _, costs in lines], dtype=float)
+        lines.append((budgets, [rh.get_cost(config, b) for b in budgets], sorted(reported.get(cid, {}).items())))
+    finals = np.array([costs[-1] for _, costs, _ in lines], dtype=float)
     if lines and np.isfinite(finals).any():
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
 
         norm = Normalize(np.nanmin(finals[np.isfinite(finals)]), np.nanmax(finals[np.isfinite(finals)]))
         cmap = _plt().get_cmap(CMAP)
-        for (budgets, costs), final in zip(lines, finals):
+        for (budgets, costs, points), final in zip(lines, finals):
             colour = cmap(norm(final)) if math.isfinite(final) else "0.6"
+            if points:
+                ax.plot([p for p, _ in points], [c for _, c in points], linewidth=0.6, alpha=0.5,
+                        color=colour, gid="reported")
             ax.plot(budgets, costs, marker="o", markersize=3, linewidth=1, alpha=0.8, color=colour)
         _colourbar(fig, ax, ScalarMappable(norm=norm, cmap=cmap), "cost on its last budget")
     elif any(info.budget is None for info, _ in rh.items()):

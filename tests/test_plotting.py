@@ -233,6 +233,24 @@ def test_learning_curves_one_line_per_configuration() -> None:
     render(fig)
 
 
+def test_learning_curves_draw_the_points_a_target_reported() -> None:
+    from tests._checkpoint_targets import serial_target
+
+    opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}, seed=0),
+                            smacish.SuccessiveHalving(min_budget=1, max_budget=9, eta=3), seed=1)
+    opt.optimize(serial_target, n_trials=13)  # reports every epoch, continuing on promotion
+    ax = plotting.plot_learning_curves(opt).axes[0]
+    reported = [line for line in ax.get_lines() if line.get_gid() == "reported"]
+    assert len(reported) == 9  # one per configuration
+    longest = max(reported, key=lambda line: len(line.get_xdata()))
+    assert list(longest.get_xdata()) == [float(e) for e in range(1, 10)]  # epochs 1..9 over three trials
+    top = next(i for i, _ in opt.runhistory.items() if i.budget == 9)
+    assert longest.get_ydata()[-1] == pytest.approx(top.config["x"] + 1 / 9)
+    stage_line = next(line for line in ax.get_lines() if line.get_gid() != "reported" and len(line.get_xdata()) == 3)
+    assert stage_line.get_color() == longest.get_color()
+    render(ax.figure)
+
+
 def test_learning_curves_keep_the_configurations_that_went_furthest(run) -> None:
     fig = plotting.plot_learning_curves(run.runhistory, max_configs=2)
     lines = fig.axes[0].get_lines()
