@@ -210,6 +210,21 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def pooled(paths: List[str]) -> Dict[str, List[Dict[str, Dict[str, Any]]]]:
+    """The per-seed results of several saved runs, pooled by task (a seed twice is an error: it
+    would count one pair twice)."""
+    per_task: Dict[str, List[Dict[str, Dict[str, Any]]]] = {}
+    for path in paths:
+        for name, runs in json.loads(Path(path).read_text())["per_task"].items():
+            per_task.setdefault(name, []).extend(runs)
+    for name, runs in per_task.items():
+        seeds = [r["seed"] for r in runs]
+        if len(seeds) != len(set(seeds)):
+            raise ValueError(f"{name}: a seed appears twice in {paths}")
+        runs.sort(key=lambda r: r["seed"])
+    return per_task
+
+
 def main(argv: Any = None) -> int:
     from threadpoolctl import threadpool_limits
 
@@ -224,14 +239,23 @@ def _main(argv: Any = None) -> int:
     parser.add_argument("--seeds", type=int, default=len(SEEDS))
     parser.add_argument("--tasks", default=",".join(_tasks()))
     parser.add_argument("--searches", default=",".join(SEARCHES))
+    parser.add_argument("--seed-list", default=None, help="comma-separated seeds of SEEDS instead of the first --seeds")
     parser.add_argument("--out", default=str(RESULTS / "sklearn_search.json"))
+    parser.add_argument("--table", nargs="+", default=None, metavar="JSON",
+                        help="print the table of saved results (several: their seeds pooled), run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown(table(pooled(args.table))))
+        return 0
     searches = args.searches.split(",")
     tasks = _tasks()
     names = args.tasks.split(",")
+    seeds = SEEDS[: args.seeds] if args.seed_list is None else [int(s) for s in args.seed_list.split(",")]
+    if not set(seeds) <= set(SEEDS):
+        raise SystemExit(f"seeds {sorted(set(seeds) - set(SEEDS))} are not among the held-out SEEDS {SEEDS}")
     per_task: Dict[str, List[Dict[str, Dict[str, Any]]]] = {name: [] for name in names}
     command = "python -m benchmarks.sklearn_search " + " ".join(argv if argv is not None else sys.argv[1:])
-    for seed in SEEDS[: args.seeds]:  # seeds outermost: a run stopped early has every task for its seeds
+    for seed in seeds:  # seeds outermost: a run stopped early has every task for its seeds
         for name in names:
             t0 = time.perf_counter()
             result = run_task(tasks[name], seed, searches)
