@@ -210,6 +210,46 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def losses(rows: List[Dict[str, Any]]) -> List[str]:
+    """Where smacish's median is worse than a search's: lower test accuracy or more wall time."""
+    ours = {r["task"]: r for r in rows if r["search"] == "smacish"}
+    out = []
+    for r in rows:
+        mine = ours.get(r["task"])
+        if r["search"] == "smacish" or mine is None:
+            continue
+        if mine["test_accuracy"] < r["test_accuracy"]:
+            out.append(f"{r['task']}: test accuracy below {r['search']}'s ({mine['test_accuracy']:.4f} vs "
+                       f"{r['test_accuracy']:.4f}, p = {r['p_accuracy']:.2g})")
+        if mine["seconds"] > r["seconds"]:
+            out.append(f"{r['task']}: wall time above {r['search']}'s ({mine['seconds']:.1f} s vs "
+                       f"{r['seconds']:.1f} s, p = {r['p_seconds']:.2g})")
+    return out
+
+
+def section(data: Optional[Dict[str, Any]]) -> str:
+    """docs/benchmarks.md's section "scikit-learn search", from a saved (or pooled) run."""
+    out = ["## scikit-learn search\n",
+           "`smacish.sklearn.HyperbandSearchCV` at its defaults against `HalvingRandomSearchCV` (its defaults), "
+           "`RandomizedSearchCV` and dask-ml's `HyperbandSearchCV` (its defaults; only where the estimator has "
+           "`partial_fit`), all at the total budget halving search spends by default, on three tasks with a "
+           "held-out 25 % test split, over the held-out seeds 2000-2009 (no tuning decision looked at them). How "
+           "the budget is shared, and how dask-ml's (one hold-out split, `partial_fit` calls on chunks) is "
+           "matched to it, is in the docstring of `benchmarks/sklearn_search.py`. p: two-sided Wilcoxon "
+           "signed-rank test of smacish against that search, paired by seed; wins/losses: seeds where smacish's "
+           "test accuracy is higher/lower.\n"]
+    if not data:
+        return "\n".join(out + ["Not measured yet: `python -m benchmarks.sklearn_search`.\n"])
+    rows = table(data["per_task"])
+    out.append(f"Command: `{data['command']}`.\n")
+    if data.get("note"):
+        out.append(data["note"] + "\n")
+    out.append(markdown(rows) + "\n")
+    lost = losses(rows)
+    out.append("Where smacish loses (medians): " + ("; ".join(lost) if lost else "nowhere") + ".\n")
+    return "\n".join(out)
+
+
 def pooled(paths: List[str]) -> Dict[str, List[Dict[str, Dict[str, Any]]]]:
     """The per-seed results of several saved runs, pooled by task (a seed twice is an error: it
     would count one pair twice)."""
