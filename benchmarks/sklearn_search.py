@@ -283,9 +283,16 @@ def _main(argv: Any = None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "sklearn_search.json"))
     parser.add_argument("--table", nargs="+", default=None, metavar="JSON",
                         help="print the table of saved results (several: their seeds pooled), run nothing")
+    parser.add_argument("--save", default=None, help="with --table: save the pooled results there")
+    parser.add_argument("--command", default=None, help="with --save: the command(s) that made the results")
+    parser.add_argument("--note", default=None, help="with --save: the machine note for docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.table:
-        print(markdown(table(pooled(args.table))))
+        per_task = pooled(args.table)
+        print(markdown(table(per_task)))
+        if args.save:
+            Path(args.save).write_text(json.dumps({"command": args.command, "note": args.note, "per_task": per_task,
+                                                   "table": table(per_task)}, indent=1, default=str))
         return 0
     searches = args.searches.split(",")
     tasks = _tasks()
