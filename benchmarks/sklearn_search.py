@@ -266,9 +266,19 @@ def pooled(paths: List[str]) -> Dict[str, List[Dict[str, Dict[str, Any]]]]:
 
 
 def main(argv: Any = None) -> int:
+    """One thread everywhere, as the dask-ml subprocess: by the environment, read when the
+    OpenMP and BLAS runtimes start (HistGradientBoosting's OpenMP ignores a later
+    ``threadpool_limits``, and its two threads spinning on a busy machine slow it down 50-fold),
+    so a run without it starts again with it."""
+    from benchmarks.runner import THREAD_ENV
+
+    if any(os.environ.get(k) != v for k, v in THREAD_ENV.items()):
+        args = sys.argv[1:] if argv is None else list(argv)
+        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.sklearn_search", *args],
+                  dict(os.environ, **THREAD_ENV))
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):  # one thread, as the dask-ml subprocess (the machine has 2 cores)
+    with threadpool_limits(limits=1):
         return _main(argv)
 
 
