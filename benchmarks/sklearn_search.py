@@ -247,6 +247,15 @@ def section(data: Optional[Dict[str, Any]]) -> str:
     out.append(markdown(rows) + "\n")
     lost = losses(rows)
     out.append("Where smacish loses (medians): " + ("; ".join(lost) if lost else "nowhere") + ".\n")
+    by_seed = [f"{r['task']} against {r['search']} ({r['wins']}/{r['losses']})" for r in rows
+               if r["wins"] is not None and r["losses"] > r["wins"]]
+    if by_seed:
+        out.append("Seeds where smacish's test accuracy is lower outnumber those where it is higher: "
+                   + ", ".join(by_seed) + ".\n")
+    significant = [f"{r['task']} against {r['search']}" for r in rows
+                   if r["p_accuracy"] is not None and r["p_accuracy"] < 0.05]
+    out.append("Test accuracy differs significantly (p < 0.05) for: " + (", ".join(significant) if significant
+               else "none of the pairs; no accuracy difference here is more than noise") + ".\n")
     return "\n".join(out)
 
 
