@@ -231,6 +231,9 @@ def build(variant: str = "quick") -> Path:
         w("")
     w(_heldout_section(load("heldout"), {w: load(f"heldout-w{w}-u1") or load(f"heldout-w{w}-u1-partial")
                                                 for w in (8, 32, 128)}))
+    from benchmarks import sklearn_search
+
+    w(sklearn_search.section(load("sklearn_search")))
     w(_problems_section())
     if q:
         w(_quality_section(q, variant))

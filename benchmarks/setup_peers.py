@@ -50,6 +50,15 @@ PEERS: Dict[str, Dict[str, object]] = {
         "check": "import dehb, ConfigSpace, sklearn; from importlib.metadata import version; "
                  "print(version('dehb'))",
     },
+    # dask-ml's HyperbandSearchCV: only benchmarks/sklearn_search.py uses it (estimators with partial_fit).
+    # dask-ml 2025.1.0 (the latest, Feb 2025) with the dask, scikit-learn and pandas of its time: with
+    # dask >= 2025.2 its fit fails ("Attempting to use an asynchronous Client in a synchronous context")
+    "daskml": {
+        "steps": [["dask-ml==2025.1.0", "dask[array,dataframe]==2025.1.0", "distributed==2025.1.0",
+                   "scikit-learn==1.6.1", "pandas<3", "numpy<2.3", "scipy"]],
+        "check": "import dask_ml.model_selection, sklearn; from importlib.metadata import version; "
+                 "print(version('dask-ml'))",
+    },
 }
 
 

@@ -306,10 +306,127 @@ reach.median()
 ]
 
 
+SKLEARN_SEARCH: List[Cell] = [
+    md("""
+# GridSearchCV, HalvingRandomSearchCV and smacish's HyperbandSearchCV, side by side
+
+One task, three search estimators with the same interface: a scaled `SGDClassifier` on the
+digits data, tuned by 3-fold cross-validation on 75 % of it, judged on the other 25 %.
+
+- `GridSearchCV` tries every point of a grid, each on all the training samples.
+- `HalvingRandomSearchCV` draws random candidates and races them on growing numbers of
+  samples (successive halving).
+- `smacish.sklearn.HyperbandSearchCV` races candidates the same way (Hyperband), but its model
+  proposes them from the results so far. It gets exactly the budget the halving search used.
+"""),
+    code("""
+import time
+
+import numpy as np
+import pandas as pd
+from scipy.stats import loguniform, uniform
+from sklearn.datasets import load_digits
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401 - makes HalvingRandomSearchCV importable
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import GridSearchCV, HalvingRandomSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from smacish.sklearn import HyperbandSearchCV
+
+X, y = load_digits(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+model = make_pipeline(StandardScaler(), SGDClassifier(random_state=0))
+print(X_train.shape, X_test.shape)
+"""),
+    md("""
+The grid for `GridSearchCV`, and the distributions the two others draw from (the same ranges):
+"""),
+    code("""
+grid = {"sgdclassifier__alpha": np.logspace(-6, -1, 6), "sgdclassifier__penalty": ["l2", "elasticnet"]}
+space = {"sgdclassifier__alpha": loguniform(1e-6, 1e-1), "sgdclassifier__l1_ratio": uniform(0, 1),
+         "sgdclassifier__penalty": ["l2", "elasticnet"]}
+
+
+def timed(search):
+    start = time.perf_counter()
+    search.fit(X_train, y_train)
+    return search, time.perf_counter() - start
+
+
+grid_search, grid_seconds = timed(GridSearchCV(model, grid, cv=3))
+halving, halving_seconds = timed(HalvingRandomSearchCV(model, space, cv=3, random_state=0))
+budget = int(halving.cv_results_["n_resources"].sum())  # samples x candidates it trained on
+ours, our_seconds = timed(HyperbandSearchCV(model, space, cv=3, budget_limit=budget, random_state=0))
+"""),
+    md("""
+## The results
+
+The budget is the number of training samples summed over the candidates' cross-validations:
+the grid trains every candidate on all of them, the two racing searches most candidates on a
+few.
+"""),
+    code("""
+searches = {"GridSearchCV": (grid_search, grid_seconds), "HalvingRandomSearchCV": (halving, halving_seconds),
+            "smacish HyperbandSearchCV": (ours, our_seconds)}
+results = pd.DataFrame([
+    {"search": name, "evaluations": len(s.cv_results_["params"]),
+     "budget (samples)": int(np.sum(s.cv_results_["n_resources"])) if "n_resources" in s.cv_results_
+     else len(s.cv_results_["params"]) * len(X_train),
+     "seconds": round(seconds, 2), "best CV score": round(s.best_score_, 4),
+     "test accuracy": round(s.score(X_test, y_test), 4)}
+    for name, (s, seconds) in searches.items()
+]).set_index("search")
+results
+"""),
+    code("""
+for name, row in results.iterrows():
+    print(f"{name}: {int(row['evaluations'])} evaluations, budget {int(row['budget (samples)'])} samples, "
+          f"test accuracy {row['test accuracy']:.4f}")
+print("best parameters found by smacish:", ours.best_params_)
+"""),
+    md("""
+`cv_results_` has scikit-learn's keys in all three, so the same pandas code reads each. The
+racing searches add `n_resources` and `iter`; smacish adds the trial's `budget` and `status`.
+"""),
+    code("""
+columns = ["param_sgdclassifier__alpha", "param_sgdclassifier__penalty", "n_resources", "iter",
+           "mean_test_score", "rank_test_score"]
+pd.DataFrame(ours.cv_results_)[columns + ["budget", "status"]].sort_values("rank_test_score").head(8)
+"""),
+    code("""
+pd.DataFrame(halving.cv_results_)[columns].sort_values("rank_test_score").head(8)
+"""),
+    md("""
+Each candidate's cross-validation score against the samples it was trained on: both racing
+searches try many candidates on few samples and promote the best to more.
+"""),
+    code("""
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+for ax, (name, s) in zip(axes, [("HalvingRandomSearchCV", halving), ("smacish HyperbandSearchCV", ours)]):
+    r = s.cv_results_
+    ax.scatter(r["n_resources"], r["mean_test_score"], s=12, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_title(name)
+    ax.set_xlabel("training samples")
+axes[0].set_ylabel("mean CV accuracy")
+axes[0].set_ylim(0.5, 1.0);
+"""),
+    md("""
+One split and one seed say little about which search is better in general: the benchmark
+(`python -m benchmarks.sklearn_search`, see *Benchmarks* in the docs) runs each over ten
+held-out seeds and three tasks.
+"""),
+]
+
+
 NOTEBOOKS = {
     "ask_tell_sklearn.ipynb": ASK_TELL,
     "dask_dashboard.ipynb": DASK,
     "comparing_runs.ipynb": COMPARE,
+    "sklearn_search.ipynb": SKLEARN_SEARCH,
 }
 
 

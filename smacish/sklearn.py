@@ -136,6 +136,8 @@ class HyperbandSearchCV(BaseSearchCV):
             start = time.perf_counter()
             self.best_estimator_ = target.fit(best, X, y, fit_params, n_resources)
             self.refit_time_ = time.perf_counter() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):  # as BaseSearchCV.fit
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self
 
     # ------------------------------------------------------------------ helpers

@@ -4,6 +4,7 @@ and matches the cells of examples/make_notebooks.py (which writes them)."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from typing import List, Optional
 
@@ -44,7 +45,8 @@ def _images(nb) -> int:
 
 
 def test_there_are_notebooks() -> None:
-    assert {"ask_tell_sklearn.ipynb", "dask_dashboard.ipynb", "comparing_runs.ipynb"} <= set(NOTEBOOKS)
+    assert {"ask_tell_sklearn.ipynb", "dask_dashboard.ipynb", "comparing_runs.ipynb", "sklearn_search.ipynb"} <= \
+        set(NOTEBOOKS)
 
 
 def test_notebooks_match_their_source() -> None:
@@ -88,3 +90,17 @@ def test_notebook_runs(name: str, tmp_path: Path) -> None:
         assert "median of 5" not in text  # legends are in the images, not in the text
         assert _images(nb) == 2
         assert "Hyperband" in text and "SuccessiveHalving" in text
+    elif name == "sklearn_search.ipynb":
+        found = {m["name"]: (int(m["n"]), int(m["budget"]), float(m["acc"])) for m in re.finditer(
+            r"(?m)^(?P<name>[\w ]+): (?P<n>\d+) evaluations, budget (?P<budget>\d+) samples, "
+            r"test accuracy (?P<acc>[\d.]+)$", text)}
+        assert set(found) == {"GridSearchCV", "HalvingRandomSearchCV", "smacish HyperbandSearchCV"}, found
+        assert all(0.85 < acc <= 1 for _, _, acc in found.values()), found
+        grid, halving, ours = (found[k] for k in ("GridSearchCV", "HalvingRandomSearchCV",
+                                                    "smacish HyperbandSearchCV"))
+        assert grid[0] == 12 and grid[1] == 12 * 1347  # every grid point on all the training samples
+        # the same budget as the halving search: smacish stops once it is spent (the last trial may
+        # finish past it, by at most one full-sample cross-validation; n_resources rounds each budget)
+        assert halving[1] - ours[0] <= ours[1] <= halving[1] + 1347
+        assert "rank_test_score" in text and "SUCCESS" in text and "n_resources" in text
+        assert _images(nb) == 1

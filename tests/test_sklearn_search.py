@@ -198,3 +198,134 @@ def test_a_real_local_cluster() -> None:
 def test_bad_input_says_what_to_fix(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         search(**kwargs).fit(X, Y)
+
+
+def _layout(results: dict) -> dict:
+    """Each cv_results_ key's container type and shape (what a reader of the dict relies on)."""
+    return {key: (type(value).__name__, np.shape(value)) for key, value in results.items()}
+
+
+@pytest.mark.parametrize("resource, scoring", [("n_samples", None), ("max_iter", None),
+                                               ("n_samples", "f1_macro")])
+def test_cv_results_layout_matches_halving_random_search(resource, scoring) -> None:
+    # (scikit-learn's halving search takes one metric only; multimetric keys: the test above)
+    kwargs = dict(resource=resource, cv=3, random_state=0, scoring=scoring, return_train_score=True)
+    if resource == "max_iter":
+        kwargs["max_resources"] = 27
+    estimator = SGDClassifier(tol=None, random_state=0)
+    space = {"alpha": loguniform(1e-5, 1e-1)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SGD's ConvergenceWarning at small max_iter
+        theirs = HalvingRandomSearchCV(estimator, space, **kwargs).fit(X, Y)
+        ours = HyperbandSearchCV(estimator, space, n_trials=9, **kwargs).fit(X, Y)
+    n_ours, n_theirs = len(ours.cv_results_["params"]), len(theirs.cv_results_["params"])
+    assert n_ours == 9
+    mine, reference = _layout(ours.cv_results_), _layout(theirs.cv_results_)
+    # scikit-learn's halving search puts the resource among the parameters; smacish keeps it in n_resources
+    reference.pop(f"param_{resource}", None)
+    assert set(reference) <= set(mine), sorted(set(reference) - set(mine))
+    for key, (kind, shape) in reference.items():
+        assert mine[key] == (kind, (n_ours,) + shape[1:]), (key, mine[key], (kind, shape))
+    assert set(mine) - set(reference) == {"budget", "status"}
+    for key in [k for k in reference if k.startswith("rank_test_")]:
+        assert ours.cv_results_[key].dtype == theirs.cv_results_[key].dtype, key
+    assert ours.n_splits_ == theirs.n_splits_ == 3 and ours.multimetric_ == theirs.multimetric_
+
+
+_SEEN: list = []
+
+
+class Recording(ClassifierMixin, BaseEstimator):
+    """Records every fit: rows, ``n_rounds``, epochs of partial_fit (in this process)."""
+
+    def __init__(self, alpha: float = 1.0, n_rounds: int = 1):
+        self.alpha = alpha
+        self.n_rounds = n_rounds
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        _SEEN.append(("fit", len(X), self.n_rounds))
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        self.classes_ = classes
+        self.epochs_ = getattr(self, "epochs_", 0) + 1
+        _SEEN.append(("partial_fit", len(X), self.epochs_))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize("resource", ["n_samples", "n_rounds", "partial_fit"])
+def test_each_resource_kind_trains_on_the_budget_it_records(resource) -> None:
+    _SEEN.clear()
+    kwargs = {} if resource == "n_samples" else {"max_resources": 9}
+    # budgets 1, 3, 9 (13 trials: the first bracket's 9 + 3 + 1); n_samples: 50, 150 (from scikit-learn's
+    # "smallest", 2 x 3 folds x 3 classes = 18, times eta = 3)
+    s = search(estimator=Recording(), space={"alpha": uniform(0, 1)}, resource=resource, n_trials=13, **kwargs)
+    s.fit(X, Y)
+    budgets = sorted({int(b) for b in s.cv_results_["n_resources"]})
+    assert budgets == ([50, 150] if resource == "n_samples" else [1, 3, 9])
+    kind = "partial_fit" if resource == "partial_fit" else "fit"
+    fits = [entry for entry in _SEEN if entry[0] == kind]
+    if resource == "n_samples":  # each of the 3 folds trains on 2/3 of the trial's samples; the refit on all
+        assert fits[-1] == ("fit", 150, 1)
+        trained = {n for _, n, _ in fits[:-1]}
+        fold_sizes = {b: set(range(b - -(-b // 3), b - b // 3 + 1)) for b in budgets}
+        assert all(any(n in sizes for sizes in fold_sizes.values()) for n in trained), (trained, budgets)
+        assert all(trained & sizes for sizes in fold_sizes.values()), (trained, budgets)
+    elif resource == "n_rounds":  # the parameter is the budget; every fold sees all the samples
+        assert sorted({r for _, _, r in fits[:-1]}) == budgets
+        assert {n for _, n, _ in fits} == {100, 150} and s.best_estimator_.n_rounds == 9
+    else:  # as many epochs of partial_fit as the budget
+        assert max(e for _, _, e in fits) == 9 and s.best_estimator_.epochs_ == 9
+        assert sum(e == 1 for _, _, e in fits) == 3 * 13 + 1  # one first epoch per fold and trial, and the refit
+
+
+def test_budget_limit_stops_once_the_budget_is_spent() -> None:
+    s = search(n_trials=None, budget_limit=600).fit(X, Y)
+    spent = float(np.sum(s.cv_results_["budget"]))
+    assert 600 <= spent < 600 + 150 and spent == pytest.approx(s.optimizer_.runhistory.budget_spent)
+
+
+def test_the_same_random_state_gives_the_same_search() -> None:
+    first, second = search(random_state=3).fit(X, Y), search(random_state=3).fit(X, Y)
+    assert first.cv_results_["params"] == second.cv_results_["params"]
+    assert list(first.cv_results_["n_resources"]) == list(second.cv_results_["n_resources"])
+    assert search(random_state=4).fit(X, Y).cv_results_["params"] != first.cv_results_["params"]
+
+
+def test_methods_delegate_to_the_best_estimator_and_feature_names_are_kept() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length", "petal width"])
+    s = search().fit(frame, Y)
+    assert list(s.feature_names_in_) == list(frame.columns) and s.n_features_in_ == 4
+    assert np.allclose(s.predict_proba(frame), s.best_estimator_.predict_proba(frame))
+    assert np.allclose(s.decision_function(frame), s.best_estimator_.decision_function(frame))
+    from sklearn.decomposition import PCA
+
+    pca = HyperbandSearchCV(PCA(), {"n_components": [1, 2, 3]}, n_trials=6, cv=3, random_state=0).fit(X)
+    assert pca.transform(X).shape == (150, pca.best_params_["n_components"])
+    assert np.allclose(pca.inverse_transform(pca.transform(X)),
+                       pca.best_estimator_.inverse_transform(pca.best_estimator_.transform(X)))
+
+
+def test_a_client_of_your_own_and_the_data_sent_once() -> None:
+    distributed = pytest.importorskip("distributed")
+
+    class Counted(np.ndarray):
+        pickled = 0
+
+        def __reduce_ex__(self, protocol):
+            Counted.pickled += 1
+            return np.asarray(self).__reduce_ex__(protocol)
+
+    data = np.asarray(X).view(Counted)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        s = search(n_trials=12, client=client).fit(data, Y)
+        assert client.status == "running"  # a client passed in stays open
+    workers = {v.additional_info.get("worker") for _, v in s.optimizer_.runhistory.items()}
+    assert len(s.cv_results_["params"]) == 12 and len(workers - {None}) == 2
+    assert 1 <= Counted.pickled <= 2  # with the search's target, once (not once per trial)
