@@ -187,8 +187,9 @@ def _check_settings(out: Path, settings: Dict[str, Any], configspace: Optional[C
     space = configspace if configspace is not None else stored_space
     stored_int = settings["intensifier"]
     if intensifier is not None:
-        diffs = [f"{k}: {stored_int['settings'].get(k)!r} -> {v!r}"
-                 for k, v in intensifier.settings.items() if stored_int["settings"].get(k) != _json_round(v)]
+        given, stored = intensifier.settings, stored_int["settings"]
+        diffs = [f"{k}: {stored.get(k)!r} -> {given.get(k)!r}" for k in {**stored, **given}
+                 if stored.get(k) != _json_round(given.get(k))]
         if type(intensifier).__name__ != stored_int["class"]:
             diffs.insert(0, f"class: {stored_int['class']} -> {type(intensifier).__name__}")
         if diffs:

@@ -12,11 +12,35 @@ import numpy as np
 from ConfigSpace import Configuration
 
 from smacish._io import config_key
+from smacish.intensifiers._asha import AsyncBracket, next_bracket
 from smacish.intensifiers._brackets import Schedule, stage_budgets
 from smacish.intensifiers._settings import default_budgets, rung_problems, setting_errors
 from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
 from smacish.runhistory import RunHistory
 from smacish.trial import TrialInfo, TrialInfoIntent, TrialValue
+
+ASYNC_REUSE_LIMIT = 100  # asynchronous mode: new configurations in a row that ran already -> WAIT
+
+
+def asynchronous_errors(asynchronous: Any, num_initial_challengers: Optional[int], cutoff: Optional[float],
+                        run_obj_time: bool) -> List[str]:
+    """What ``asynchronous=True`` cannot be combined with (empty: nothing).
+
+    >>> asynchronous_errors("yes", None, None, False)
+    ["asynchronous is 'yes', but must be True or False"]
+    """
+    if not isinstance(asynchronous, bool):
+        return [f"asynchronous is {asynchronous!r}, but must be True or False"]
+    errors = []
+    if asynchronous and num_initial_challengers is not None:
+        errors.append(f"num_initial_challengers is {num_initial_challengers}, but asynchronous successive halving "
+                      "has no first stage of fixed size (it takes new configurations until the budget is spent); "
+                      "leave it None, or use asynchronous=False")
+    if asynchronous and run_obj_time and cutoff is not None:
+        errors.append("adaptive capping (run_obj_time=True with a cutoff) compares against a finished stage, and an "
+                      "asynchronous rung never finishes; use asynchronous=False, or run_obj_time=False")
+    return errors
+
 
 class _Instance:
     """One intensifier instance: runs its iterations one after the other."""
@@ -72,6 +96,7 @@ class ParallelScheduler:
         cutoff: Optional[float] = None,
         run_obj_time: bool = False,
         adaptive_capping_slackfactor: float = 1.2,
+        asynchronous: bool = False,
     ):
         if type(self) is ParallelScheduler:
             raise TypeError("ParallelScheduler is the base class of the intensifiers and has no bracket "
@@ -82,6 +107,7 @@ class ParallelScheduler:
                                 num_initial_challengers, incumbent_selection, min_chall, cutoff,
                                 adaptive_capping_slackfactor)
         errors += self._check_extra(num_initial_challengers)
+        errors += asynchronous_errors(asynchronous, num_initial_challengers, cutoff, run_obj_time)
         if not errors:
             errors += rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
@@ -94,6 +120,9 @@ class ParallelScheduler:
             "incumbent_selection": incumbent_selection, "min_chall": min_chall, "cutoff": cutoff,
             "run_obj_time": run_obj_time, "adaptive_capping_slackfactor": adaptive_capping_slackfactor,
         }
+        if asynchronous:  # only when set: a synchronous run's settings stay as they were
+            self.settings["asynchronous"] = True
+        self.asynchronous = asynchronous
         self.min_budget = float(min_budget)
         self.max_budget = float(max_budget)
         self.eta = eta
@@ -126,8 +155,10 @@ class ParallelScheduler:
 
     @property
     def n_instances(self) -> int:
-        """Intensifier instances created so far."""
-        return len(self._instances) if self._bound else 0
+        """Intensifier instances created so far (asynchronous mode: brackets)."""
+        if not self._bound:
+            return 0
+        return len(self._brackets) if self.asynchronous else len(self._instances)
 
     @property
     def bound(self) -> bool:
@@ -156,6 +187,8 @@ class ParallelScheduler:
         self._inflight: Dict[tuple, List[Tuple[SHRun, TrialInfo]]] = {}
         self._owner: Dict[int, _Instance] = {}  # iteration -> instance
         self._n_iterations = 0
+        self._brackets: List[AsyncBracket] = []  # asynchronous mode: one per bracket schedule
+        self._entered: List[int] = [0] * len(self.schedules)  # new configurations per bracket
 
     def _pairs(self) -> List[Pair]:
         order = self._instance_list
@@ -174,7 +207,11 @@ class ParallelScheduler:
 
     # ------------------------------------------------------------------ ask / tell
     def get_next_trial(self, n_workers: int = 1) -> Tuple[TrialInfoIntent, Optional[TrialInfo]]:
-        """RUN the next trial, or WAIT when every instance waits and ``n_workers`` exist."""
+        """RUN the next trial, or WAIT when every instance waits and ``n_workers`` exist
+        (asynchronous mode: RUN always, unless the space is used up)."""
+        if self.asynchronous:
+            info = self._next_async_trial()
+            return (TrialInfoIntent.RUN, info) if info is not None else (TrialInfoIntent.WAIT, None)
         for instance in sorted(self._instances, key=_Instance.rank):
             info = instance.next_trial()
             if info is not None:
@@ -186,6 +223,35 @@ class ParallelScheduler:
             if info is not None:
                 return TrialInfoIntent.RUN, info
         return TrialInfoIntent.WAIT, None
+
+    def _next_async_trial(self) -> Optional[TrialInfo]:
+        """Asynchronous mode: a queued trial (instance budgets: the rest of a configuration's
+        pairs), else the best promotion (the highest rung it goes to, ties to the most
+        aggressive bracket), else a new configuration in the bracket :func:`next_bracket`
+        names. Gives up (None) after ``ASYNC_REUSE_LIMIT`` new configurations in a row whose
+        every trial had run already: the space is used up."""
+        if not self._brackets:
+            self._n_iterations = len(self.schedules)
+            self._brackets = [AsyncBracket(i, schedule, self._pairs(), self, self.eta)
+                              for i, schedule in enumerate(self.schedules)]
+        n_reused = 0
+        while n_reused < ASYNC_REUSE_LIMIT:
+            for bracket in self._brackets:
+                info = bracket.pop_queued()
+                if info is not None:
+                    return info
+            promotions = [(bracket, found) for bracket in self._brackets
+                          for found in [bracket.best_promotion()] if found is not None]
+            if promotions:
+                bracket, (rung, config_id) = max(
+                    promotions, key=lambda p: (p[0].budgets[p[1][0]], -p[0].iteration))
+                bracket.promote(config_id)
+                continue
+            s = next_bracket(self._entered, [schedule[0][0] for schedule in self.schedules])
+            self._entered[s] += 1
+            self._brackets[s].add_new(self.sample_config())
+            n_reused += 1
+        return None
 
     def process_result(self, info: TrialInfo, value: TrialValue) -> None:
         """Route a result to the run that launched the trial (and any run reusing it)."""
@@ -246,6 +312,8 @@ class ParallelScheduler:
             "instance_list": self._instance_list,
             "n_iterations": self._n_iterations,
             "runs": [instance.run.get_state(ref) for instance in self._instances],
+            **({"brackets": [bracket.get_state(ref) for bracket in self._brackets], "entered": self._entered}
+               if self.asynchronous else {}),
             # trials in flight, in launch order; each with the runs waiting for it
             "inflight": [[[run.iteration, trial_state(info, ref)] for run, info in holders]
                          for holders in self._inflight.values()],
@@ -263,6 +331,10 @@ class ParallelScheduler:
             self._instances.append(instance)
             self._owner[instance.run.iteration] = instance
         runs = {instance.run.iteration: instance.run for instance in self._instances}
+        if self.asynchronous:
+            self._brackets = [AsyncBracket.from_state(data, self, self.eta, config_of) for data in state["brackets"]]
+            self._entered = [int(n) for n in state["entered"]]
+            runs = {bracket.iteration: bracket for bracket in self._brackets}
         self._inflight = {}
         for holders in state["inflight"]:
             held = [(runs[iteration], trial_from_state(row, config_of)) for iteration, row in holders]
@@ -277,5 +349,6 @@ class ParallelScheduler:
         pairs = f", instances={len(self.instances)}, n_seeds={self.n_seeds}" if self.instances is not None else ""
         return (
             f"{type(self).__name__}(min_budget={self.min_budget:g}, max_budget={self.max_budget:g}, "
-            f"eta={self.eta}{pairs}; {self.n_instances} SH instance(s))"
+            f"eta={self.eta}{pairs}" + (", asynchronous)" if self.asynchronous else
+                                        f"; {self.n_instances} SH instance(s))")
         )
