@@ -16,6 +16,7 @@ for ``SuccessiveHalving``, one per Hyperband bracket) and decides which one serv
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
@@ -81,6 +82,10 @@ class AsyncBracket:
         self.rung_of: Dict[ConfigId, int] = {}  # the rung a member is at (running, or done there)
         self.outstanding: Dict[ConfigId, int] = {}  # its trials at that rung not yet told
         self.rungs: List[List[ConfigId]] = [[] for _ in self.schedule]  # finished results, in order
+        # derived (rebuilt on resume): each rung's results ranked by (failed, cost, order), and the
+        # candidates of each rung until its next result or promotion
+        self._ranked: List[List[tuple]] = [[] for _ in self.schedule]
+        self._candidates: Dict[int, List[ConfigId]] = {}
         self.queue: Deque[TrialInfo] = deque()
         self.n_sampled = 0
         self.n_launched = 0
@@ -126,14 +131,22 @@ class AsyncBracket:
         return None
 
     def candidates(self, rung: int) -> List[ConfigId]:
-        """Members of ``rung`` that may be promoted now, best first (see :func:`asha_candidates`)."""
-        ids = self.rungs[rung]
-        cumulative = self.scheduler.instance_mode
-        members = [self.members[cid] for cid in ids]
-        costs = [m.stage_cost(rung, cumulative) for m in members]
-        ok = [not m.failed.get(rung, False) and not m.capped for m in members]
-        promoted = [self.rung_of[cid] > rung for cid in ids]
-        return [ids[i] for i in asha_candidates(costs, ok, promoted, self.eta)]
+        """Members of ``rung`` that may be promoted now, best first: :func:`asha_candidates` on
+        the rung's results, kept ranked as they come so that an ask costs O(top) and not a sort."""
+        found = self._candidates.get(rung)
+        if found is None:
+            top = self._ranked[rung][:n_promotable(len(self._ranked[rung]), self.eta)]
+            found = [row[3] for row in top if not row[0] and self.rung_of[row[3]] == rung]
+            self._candidates[rung] = found
+        return found
+
+    def _rank(self, rung: int, config_id: ConfigId) -> None:
+        member = self.members[config_id]
+        failed = member.failed.get(rung, False) or member.capped
+        row = (failed, member.stage_cost(rung, self.scheduler.instance_mode), len(self.rungs[rung]), config_id)
+        self.rungs[rung].append(config_id)
+        bisect.insort(self._ranked[rung], row)
+        self._candidates.pop(rung, None)
 
     def best_promotion(self) -> Optional[Tuple[int, ConfigId]]:
         """``(rung it goes to, config_id)`` of the promotion to make first: from the highest
@@ -149,6 +162,7 @@ class AsyncBracket:
         if config_id not in self.candidates(rung):
             raise ValueError(f"configuration {config_id} is not promotable from rung {rung}")
         self._enter(self.members[config_id], rung + 1)
+        self._candidates.pop(rung, None)
 
     def pop_queued(self) -> Optional[TrialInfo]:
         """The next queued trial to launch, or None when the queue is empty; trials whose result
@@ -178,7 +192,7 @@ class AsyncBracket:
         self.members[cid].record(rung, cost, value.status is StatusType.SUCCESS)
         self.outstanding[cid] -= 1
         if self.outstanding[cid] == 0:
-            self.rungs[rung].append(cid)
+            self._rank(rung, cid)
 
     # ------------------------------------------------------------------ snapshots
     def get_state(self, ref: Callable[[Configuration], int]) -> Dict[str, Any]:
@@ -206,7 +220,9 @@ class AsyncBracket:
             bracket.members[member.config_id] = member
         bracket.rung_of = {tuple(cid): int(rung) for cid, rung in state["rung_of"]}
         bracket.outstanding = {tuple(cid): int(n) for cid, n in state["outstanding"]}
-        bracket.rungs = [[tuple(cid) for cid in rung] for rung in state["rungs"]]
+        for rung, ids in enumerate(state["rungs"]):
+            for cid in ids:
+                bracket._rank(rung, tuple(cid))
         bracket.queue = deque(trial_from_state(row, config_of) for row in state["queue"])
         bracket.n_sampled = int(state["n_sampled"])
         bracket.n_launched = int(state["n_launched"])
