@@ -96,6 +96,9 @@ class RunDirectory:
     def warm(self, info: TrialInfo, value: TrialValue) -> None:
         self.log.warm(info, value)
 
+    def enqueued(self, config: Any, budget: Optional[float]) -> None:
+        self.log.enqueue(config, budget)
+
     def save(self, opt: "Optimizer") -> None:
         path = self.path / _runlog.RUNHISTORY
         opt.runhistory.save(path)
@@ -299,6 +302,8 @@ def _replay(opt: "Optimizer", out: Path, events: List[tuple], asked_order: List[
                 if key in [info.key for info in opt.to_ask_again]:
                     if opt.ask().key != key:
                         raise ValueError(f"{path}, line {number}: asks {key} again out of turn; was the log edited?")
+            elif kind == "enqueue":
+                opt.enqueue(_runlog.config_from_event(opt.configspace, event), event["budget"])
             elif kind == "warm":
                 opt.add_warmstart_trial(_runlog.trial_from_json(opt.configspace, event["trial"]),
                                         _runlog.value_from_json(event["value"]))

@@ -21,7 +21,7 @@ from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
 from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
-from smacish._validation import optimizer_errors
+from smacish._validation import as_configuration, optimizer_errors
 from smacish._warmstart import carried_over
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
@@ -62,6 +62,10 @@ class Optimizer:
         durable: with ``output_dir``, fsync each tell (``False``: flush only, which survives a
             killed process but not a power cut, and is faster).
         clock: the run clock (:class:`~smacish.RunClock`; a simulation passes its own).
+        initial_configs: configurations (or dicts of values) to evaluate first, through the
+            intensifier, as :meth:`enqueue` does with each.
+        include_default: evaluate the space's default configuration first (before
+            ``initial_configs``).
     """
 
     def __init__(
@@ -76,10 +80,16 @@ class Optimizer:
         warmstart: Optional[RunHistory] = None,
         durable: bool = True,
         clock: Optional[RunClock] = None,
+        initial_configs: Optional[Sequence[Union[Configuration, Dict[str, Any]]]] = None,
+        include_default: bool = False,
     ):
         errors = optimizer_errors(configspace, intensifier, selector, seed, n_workers, SELECTORS)
+        if not isinstance(include_default, bool):
+            errors.append(f"include_default is {include_default!r}, but must be True or False")
         if errors:
             raise ValueError("; ".join(errors))
+        initial = ([configspace.get_default_configuration()] if include_default else []) + [
+            as_configuration(configspace, c) for c in (initial_configs or [])]  # all checked before anything
         self.configspace = configspace
         self.seed = int(seed)
         self.n_workers = n_workers
@@ -99,6 +109,8 @@ class Optimizer:
         self.run_directory: Optional[RunDirectory] = None
         if output_dir is not None:
             self.run_directory = RunDirectory.create(Path(output_dir), self, selector, durable)
+        for config in initial:
+            self.enqueue(config)
         if warmstart is not None:
             trials, skipped = carried_over(warmstart, configspace)
             for info, value in trials:
@@ -202,6 +214,34 @@ class Optimizer:
                 len(self.runhistory), asked.config_id, asked.budget, value.cost, value.status.value,
                 best, " (new)" if entry else "",
             )
+
+    def enqueue(self, config: Union[Configuration, Dict[str, Any]], budget: Optional[float] = None) -> Configuration:
+        """Evaluate ``config`` (a Configuration or a dict of values) before any the selector
+        proposes, through the intensifier: it enters the first stage of the next successive-
+        halving run that draws a configuration, or, with ``budget`` (one of the intensifier's
+        budgets), starts there; its results are data for the model like any. A value outside
+        the space, an unknown name or a budget no run starts on is a ValueError, and nothing
+        changes. Enqueued configurations survive a resume.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> import smacish
+        >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}),
+        ...                         smacish.Hyperband(min_budget=1, max_budget=9))
+        >>> _ = opt.enqueue({"x": 0.25})
+        >>> info = opt.ask()
+        >>> info.config["x"], info.budget
+        (0.25, 1.0)
+        """
+        config = as_configuration(self.configspace, config)
+        self.intensifier.enqueue(config, budget)
+        if self.run_directory is not None:
+            self.run_directory.enqueued(config, self.intensifier.queued[-1][1])
+        return config
+
+    @property
+    def queued(self) -> List[Tuple[Configuration, Optional[float]]]:
+        """Enqueued configurations not asked yet, with their budgets (None: the first stage)."""
+        return self.intensifier.queued
 
     def add_warmstart_trial(self, info: TrialInfo, value: TrialValue) -> None:
         """Add a finished trial of an earlier run as data for this one (not counted in

@@ -161,6 +161,13 @@ class SHRun:
         self.by_id[member.config_id] = member
         return member
 
+    def add_known(self, config: Configuration) -> None:
+        """A configuration the user gave (``Optimizer.enqueue``) takes a place of the first stage."""
+        if self.stage != 0 or self.n_to_sample <= 0:
+            raise ValueError(f"iteration {self.iteration} has no first-stage place left")
+        self.n_to_sample -= 1
+        self._enqueue(self._add_member(config))
+
     # ------------------------------------------------------------------ asking
     def can_launch(self) -> bool:
         return not self.finished and (bool(self.queue) or self.n_to_sample > 0)

@@ -187,6 +187,7 @@ class ParallelScheduler:
         self._inflight: Dict[tuple, List[Tuple[SHRun, TrialInfo]]] = {}
         self._owner: Dict[int, _Instance] = {}  # iteration -> instance
         self._n_iterations = 0
+        self._known: List[Tuple[Configuration, Optional[float]]] = []  # enqueued, not yet started
         self._brackets: List[AsyncBracket] = []  # asynchronous mode: one per bracket schedule
         self._entered: List[int] = [0] * len(self.schedules)  # new configurations per bracket
 
@@ -201,6 +202,10 @@ class ParallelScheduler:
         # Hyperband runs the same mix of brackets as serially, only sooner.
         schedule = self.schedules[self._n_iterations % len(self.schedules)]
         run = SHRun(self._n_iterations, schedule, self._pairs(), self)
+        for config, budget in [kb for kb in self._known if kb[1] is not None and kb[1] == schedule[0][1]]:
+            if run.n_to_sample > 0:  # enqueued for this bracket's first budget: they go first
+                self._known.remove((config, budget))
+                run.add_known(config)
         self._owner[run.iteration] = instance
         self._n_iterations += 1
         return run
@@ -234,6 +239,10 @@ class ParallelScheduler:
             self._n_iterations = len(self.schedules)
             self._brackets = [AsyncBracket(i, schedule, self._pairs(), self, self.eta)
                               for i, schedule in enumerate(self.schedules)]
+        for config, budget in [kb for kb in self._known if kb[1] is not None]:
+            bracket = next(b for b in self._brackets if b.rung_index(budget) is not None)
+            bracket.add_new(config, bracket.rung_index(budget))
+            self._known.remove((config, budget))
         n_reused = 0
         while n_reused < ASYNC_REUSE_LIMIT:
             for bracket in self._brackets:
@@ -269,8 +278,42 @@ class ParallelScheduler:
             if instance.run is run:
                 instance.run = self._start_run(instance)
 
+    def enqueue(self, config: Configuration, budget: Optional[float] = None) -> None:
+        """Run ``config`` before any configuration the selector proposes: as the next new
+        configuration (``budget=None``: the first stage of the run that draws it), or on
+        ``budget``, one of :attr:`budgets`. Synchronously, it waits for a run of the bracket
+        that starts on that budget; asynchronously, it enters that rung of the most aggressive
+        bracket that has it at the next ask. Raises ValueError (nothing changed) for a budget
+        no run can start on."""
+        if budget is not None:
+            budget = self._known_budget(budget)
+        self._known.append((config, budget))
+
+    def _known_budget(self, budget: Any) -> float:
+        if isinstance(budget, bool) or not isinstance(budget, (int, float, np.integer, np.floating)):
+            raise ValueError(f"budget is {budget!r}, but must be None or one of the budgets {self.budgets}")
+        match = [b for b in self.budgets if np.isclose(b, float(budget), rtol=1e-9, atol=0)]
+        if not match:
+            raise ValueError(f"budget is {budget!r}, but must be None or one of the budgets {self.budgets}")
+        starts = [schedule[0][1] for schedule in self.schedules]
+        if not self.asynchronous and match[0] not in starts:
+            raise ValueError(
+                f"budget is {budget!r}, but every run of this synchronous {type(self).__name__} starts on "
+                f"{sorted(set(starts))}; pass one of those, budget=None, or use asynchronous=True (which can "
+                "start a configuration on any budget)")
+        return match[0]
+
+    @property
+    def queued(self) -> List[Tuple[Configuration, Optional[float]]]:
+        """Enqueued configurations not started yet, with their budgets (None: the first stage)."""
+        return list(self._known)
+
     # ------------------------------------------------------------------ called by runs
     def sample_config(self) -> Configuration:
+        for config, budget in self._known:
+            if budget is None:  # an enqueued configuration comes before any proposal
+                self._known.remove((config, budget))
+                return config
         pending = [holders[0][1].config for holders in self._inflight.values()]
         return self._selector.propose(self._runhistory, pending)
 
@@ -311,6 +354,7 @@ class ParallelScheduler:
             "seeds": self._seeds,
             "instance_list": self._instance_list,
             "n_iterations": self._n_iterations,
+            "known": [[ref(config), budget] for config, budget in self._known],
             "runs": [instance.run.get_state(ref) for instance in self._instances],
             **({"brackets": [bracket.get_state(ref) for bracket in self._brackets], "entered": self._entered}
                if self.asynchronous else {}),
@@ -325,6 +369,7 @@ class ParallelScheduler:
         self._seeds = [int(s) for s in state["seeds"]]
         self._instance_list = list(state["instance_list"])
         self._n_iterations = int(state["n_iterations"])
+        self._known = [(config_of(i), None if b is None else float(b)) for i, b in state.get("known", [])]
         self._instances, self._owner = [], {}
         for index, run_state in enumerate(state["runs"]):
             instance = _Instance(index, self, SHRun.from_state(run_state, self, config_of))
