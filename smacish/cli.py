@@ -6,6 +6,7 @@ Reads the directory only (``plot`` and ``export`` write where you tell them).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ from typing import Dict, List, Optional
 from smacish import _runlog
 from smacish._failures import summary_line
 from smacish._io import space_from_json
+from smacish._stats import RunStats, finished_by_status
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.trajectory import Trajectory
@@ -35,6 +37,21 @@ class RunView:
     pending: List[TrialInfo]
     last_event: float  # run time (s) of the last logged event
     damaged: List[int]  # numbers of the log's lines that could not be read (skipped)
+    n_submitted: int = 0  # distinct trials asked
+    warm_budget: float = 0.0
+
+    @property
+    def stats(self) -> RunStats:
+        """The run's counters as the log has them (``optimizer_time`` as of the last state
+        snapshot, written at every save; NaN without one)."""
+        try:
+            optimizer_time = float(json.loads((self.directory / _runlog.STATE).read_bytes())["optimizer_time"])
+        except (OSError, ValueError, KeyError, TypeError):
+            optimizer_time = float("nan")
+        return RunStats(n_submitted=self.n_submitted, n_finished=finished_by_status(self.runhistory),
+                        n_running=len(self.pending) - len(self.runhistory.aborted()),
+                        budget_spent=self.runhistory.budget_spent - self.warm_budget, walltime=self.last_event,
+                        optimizer_time=optimizer_time, incumbent_changes=len(self.trajectory))
 
     @classmethod
     def read(cls, directory: str) -> "RunView":
@@ -47,6 +64,8 @@ class RunView:
         intensifier = getattr(intensifiers, spec["class"])(**spec["settings"])
         rh = RunHistory(space, crash_cost=settings["crash_cost"])
         asked = {}
+        submitted = set()
+        warm_budget = 0.0
         last = 0.0
         damaged: List[int] = []
         for event in _runlog.read_events(out, repair=False, damaged=damaged):
@@ -54,6 +73,7 @@ class RunView:
             if event["e"] == "ask":
                 info = _runlog.trial_from_json(space, event["trial"])
                 asked[info.key] = info
+                submitted.add(info.key)
             elif event["e"] == "tell":
                 key = key_from_json(event["trial"])
                 info = asked.get(key)
@@ -63,10 +83,13 @@ class RunView:
                     if value.status is not StatusType.ABORTED:  # an aborted trial runs again
                         del asked[key]
             elif event["e"] == "warm":
-                rh.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
+                warm = _runlog.trial_from_json(space, event["trial"])
+                rh.add(warm, _runlog.value_from_json(event["value"]))
+                warm_budget += 1.0 if warm.budget is None else warm.budget
         path = out / _runlog.TRAJECTORY
         trajectory = Trajectory.load(path) if path.exists() else Trajectory()
-        return cls(out, settings, intensifier, rh, trajectory, list(asked.values()), last, damaged)
+        return cls(out, settings, intensifier, rh, trajectory, list(asked.values()), last, damaged, len(submitted),
+                   warm_budget)
 
 
 def _status(view: RunView) -> str:
@@ -80,6 +103,7 @@ def _status(view: RunView) -> str:
         f"trials:      {len(rh)} finished, {len(view.pending)} pending; budget spent {rh.budget_spent:g}",
         f"by status:   {_counts(view)}",
         f"run time:    {view.last_event:.1f} s; last event {age:.0f} s ago",
+        f"stats:       {view.stats}",
     ]
     if view.damaged:
         shown = ", ".join(map(str, view.damaged[:5])) + (" ..." if len(view.damaged) > 5 else "")

@@ -21,6 +21,7 @@ from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
 from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
+from smacish._stats import RunStats, finished_by_status, timed
 from smacish._validation import as_configuration, optimizer_errors
 from smacish._warmstart import carried_over
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
@@ -106,6 +107,7 @@ class Optimizer:
         self._reissue: Deque[TrialInfo] = deque()
         self._n_warm = 0
         self._warm_budget = 0.0
+        self.optimizer_seconds = 0.0  # inside ask and tell (see stats)
         self.run_directory: Optional[RunDirectory] = None
         if output_dir is not None:
             self.run_directory = RunDirectory.create(Path(output_dir), self, selector, durable)
@@ -130,6 +132,7 @@ class Optimizer:
         """Sum of the budgets of this run's finished trials (warm-start trials not counted)."""
         return self.runhistory.budget_spent - self._warm_budget
 
+    @timed
     def ask(self, n_workers: Optional[int] = None) -> TrialInfo:
         """The next trial to run. Never blocks: raises :class:`WaitForResults` when nothing can
         run until pending trials are told (every one of ``n_workers`` instances waits).
@@ -165,6 +168,7 @@ class Optimizer:
         finally:
             self._proposals.forced = deque()
 
+    @timed
     def tell(self, info: TrialInfo, value: Union[TrialValue, float, Dict[str, Any]]) -> None:
         """Report the result of an asked trial: a :class:`TrialValue`, a bare cost, or a dict with
         ``"cost"`` (and other keys as ``additional_info``), as a target may return.
@@ -265,6 +269,25 @@ class Optimizer:
         return self.runhistory.incumbent(self.intensifier.incumbent_selection, self.intensifier.max_budget)
 
     @property
+    def stats(self) -> RunStats:
+        """A read-only snapshot of the run's counters: trials submitted, finished by status and
+        running, budget spent, the run clock, the time spent in ask/tell, incumbent changes.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> import smacish
+        >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.Hyperband(min_budget=1, max_budget=9))
+        >>> info = opt.ask()
+        >>> opt.tell(info, 0.5)
+        >>> s = opt.stats
+        >>> s.n_submitted, dict(s.n_finished), s.n_running, s.budget_spent, s.incumbent_changes
+        (1, {'SUCCESS': 1}, 0, 1.0, 1)
+        """
+        return RunStats(n_submitted=self.n_asked + len(self._reissue), n_finished=finished_by_status(self.runhistory),
+                        n_running=len(self._pending) - len(self._reissue), budget_spent=self.budget_spent,
+                        walltime=self.clock.now(), optimizer_time=self.optimizer_seconds,
+                        incumbent_changes=len(self.trajectory))
+
+    @property
     def pending(self) -> List[TrialInfo]:
         """Trials asked and not yet told, in the order they were asked."""
         return list(self._pending.values())
@@ -307,6 +330,7 @@ class Optimizer:
         if len(self.runhistory) or self._pending:
             raise ValueError("set_state() needs a new Optimizer (with nothing asked or told yet)")
         pending, self._n_warm, self._warm_budget = _snapshot.restore(self, state)
+        self.optimizer_seconds = float(state.get("optimizer_time", 0.0))
         self._pending = {info.key: info for info in pending}
         self.clock.resume(float(state["t"]))
 
