@@ -12,6 +12,7 @@
 from smacish._clock import RunClock
 from smacish._failures import TargetFailedError
 from smacish._lock import RunLockedError
+from smacish._stats import RunStats
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
 from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
@@ -38,6 +39,7 @@ __all__ = [
     "StatusType",
     "SuccessiveHalving",
     "RunLockedError",
+    "RunStats",
     "TargetFailedError",
     "Trajectory",
     "TrajectoryEntry",

@@ -23,7 +23,7 @@ class RunStats:
     >>> s.n_finished_total, s.n_finished["CRASHED"]
     (4, 1)
     >>> print(s)
-    5 submitted, 4 finished (3 SUCCESS, 1 CRASHED), 1 running; budget spent 7; run time 12.5 s, 0.25 s of it in ask/tell; 2 incumbent changes
+    5 submitted, 4 finished (3 SUCCESS, 1 CRASHED), 1 running; budget spent 7; run time 12.5 s, 0.25 s of it in ask/tell; 2 incumbent change(s)
 
     Attributes:
         n_submitted: trials asked so far (told or running; warm-start trials not counted).
@@ -53,10 +53,12 @@ class RunStats:
         return sum(n for status, n in self.n_finished.items() if status != "ABORTED")
 
     def __str__(self) -> str:
-        by = ", ".join(f"{n} {status}" for status, n in self.n_finished.items())
-        return (f"{self.n_submitted} submitted, {self.n_finished_total} finished ({by or 'none'}), {self.n_running} "
-                f"running; budget spent {self.budget_spent:g}; run time {self.walltime:.1f} s, "
-                f"{self.optimizer_time:.3g} s of it in ask/tell; {self.incumbent_changes} incumbent changes")
+        by = ", ".join(f"{n} {status}" for status, n in self.n_finished.items() if status != "ABORTED")
+        aborted = self.n_finished.get("ABORTED", 0)
+        return (f"{self.n_submitted} submitted, {self.n_finished_total} finished ({by or 'none'}), "
+                + (f"{aborted} aborted to run again, " if aborted else "")
+                + f"{self.n_running} running; budget spent {self.budget_spent:g}; run time {self.walltime:.1f} s, "
+                f"{self.optimizer_time:.3g} s of it in ask/tell; {self.incumbent_changes} incumbent change(s)")
 
 
 def finished_by_status(runhistory: RunHistory) -> Dict[str, int]:
