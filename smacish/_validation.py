@@ -8,6 +8,8 @@ from typing import Any, Collection, List, Optional
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from smacish._seeding import seed_error
+
 
 def is_positive_int(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
@@ -33,8 +35,8 @@ def optimizer_errors(configspace: Any, intensifier: Any, selector: Any, seed: An
         errors.append(f"selector is {selector!r}, but must be one of {sorted(selectors)} or an object with propose()")
     elif not isinstance(selector, str) and not callable(getattr(selector, "propose", None)):
         errors.append(f"selector {selector!r} has no propose(runhistory, pending) method")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        errors.append(f"seed is {seed!r}, but must be an int")
+    if seed_error(seed):
+        errors.append(seed_error(seed))
     if not is_positive_int(n_workers):
         errors.append(f"n_workers is {n_workers!r}, but must be an int >= 1")
     return errors

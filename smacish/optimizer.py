@@ -21,6 +21,7 @@ from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
 from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
+from smacish._seeding import Seed, as_seed
 from smacish._stats import RunStats, finished_by_status, timed
 from smacish._validation import as_configuration, optimizer_errors
 from smacish._warmstart import carried_over
@@ -54,7 +55,9 @@ class Optimizer:
         intensifier: a :class:`SuccessiveHalving` or :class:`Hyperband` (new for each Optimizer).
         selector: ``"rf"`` (a random forest over every budget's results, asked about the
             largest budget; the default), ``"kde"`` (BOHB's model), ``"random"``, or an object with ``propose(runhistory, pending)``.
-        seed: seeds every random choice; the same seed and results give the same asks.
+        seed: seeds every random choice; the same seed and results give the same asks. An int,
+            or a ``numpy.random.Generator`` / ``RandomState``, which gives the int it draws (the
+            same state, the same run); the int is what :attr:`seed` and a run directory keep.
         n_workers: the concurrency ``ask`` plans for when called without ``n_workers``.
         output_dir: a new directory for the run: settings, a durable log of every trial, the
             RunHistory and the trajectory. Resume a run with :meth:`Optimizer.load`.
@@ -74,7 +77,7 @@ class Optimizer:
         configspace: ConfigurationSpace,
         intensifier: ParallelScheduler,
         selector: Union[str, ConfigSelector] = "rf",
-        seed: int = 0,
+        seed: Seed = 0,
         n_workers: int = 1,
         output_dir: Optional[PathLike] = None,
         crash_cost: float = math.inf,
@@ -92,7 +95,7 @@ class Optimizer:
         initial = ([configspace.get_default_configuration()] if include_default else []) + [
             as_configuration(configspace, c) for c in (initial_configs or [])]  # all checked before anything
         self.configspace = configspace
-        self.seed = int(seed)
+        self.seed = as_seed(seed)  # a Generator / RandomState draws it (after every check passed)
         self.n_workers = n_workers
         selector_seed, scheduler_seed = np.random.SeedSequence(self.seed).generate_state(2)
         self.selector = SELECTORS[selector](configspace, int(selector_seed)) if isinstance(selector, str) else selector

@@ -12,6 +12,7 @@ import numpy as np
 from ConfigSpace import Configuration
 
 from smacish._io import config_key
+from smacish._seeding import Seed, as_seed
 from smacish.intensifiers._asha import AsyncBracket, next_bracket
 from smacish.intensifiers._brackets import Schedule, stage_budgets
 from smacish.intensifiers._settings import default_budgets, rung_problems, setting_errors
@@ -165,13 +166,15 @@ class ParallelScheduler:
         """Whether an Optimizer uses this intensifier already (each needs its own)."""
         return self._bound
 
-    def bind(self, runhistory: RunHistory, selector, seed: int) -> None:
-        """Attach the shared RunHistory and the config selector; done once, by the Optimizer."""
+    def bind(self, runhistory: RunHistory, selector, seed: Seed) -> None:
+        """Attach the shared RunHistory and the config selector; done once, by the Optimizer.
+        ``seed``: an int, a ``numpy.random.Generator`` or a ``RandomState`` (see ``Optimizer``)."""
         if self._bound:
             raise ValueError(
                 f"this {type(self).__name__} already belongs to an Optimizer; create a new one "
                 "for each Optimizer"
             )
+        seed = as_seed(seed)
         self._bound = True
         self._runhistory = runhistory
         self._selector = selector
