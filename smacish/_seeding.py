@@ -3,7 +3,7 @@ a ``numpy.random.RandomState``, turned into an int in one place.
 
 A generator gives the int it draws next (``integers(2**31 - 1)``, ``randint(2**31 - 1)`` for a
 RandomState, as scikit-learn's search does): the same generator state gives the same int, so
-the same run. That int is what a run keeps (``opt.seed``, ``settings.json``); the generator
+the same run. That int is what a run keeps (``opt.seed``, the run directory's ``optimizer.json``); the generator
 itself is not saved, and it has moved on by one draw.
 
 >>> as_seed(7)
