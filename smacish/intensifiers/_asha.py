@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Se
 
 from ConfigSpace import Configuration
 
-from smacish.intensifiers._sh_run import Pair, _Member, trial_from_state, trial_state
+from smacish.intensifiers._sh_run import Pair, _Member, launch, trial_from_state, trial_state
 from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue, key_from_json, key_to_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,16 +167,11 @@ class AsyncBracket:
     def pop_queued(self) -> Optional[TrialInfo]:
         """The next queued trial to launch, or None when the queue is empty; trials whose result
         the RunHistory knows (or another bracket runs) are taken over, not launched."""
-        scheduler = self.scheduler
         while self.queue:
             info = self.queue.popleft()
-            cutoff = scheduler.trial_cutoff(self, self.members[info.config_id])
-            if cutoff is not None:
-                info = TrialInfo(info.config, info.budget, info.instance, info.seed, info.config_id, cutoff)
-            self.pending.add(info.key)
-            self.n_launched += 1
-            if scheduler.claim(self, info):
-                return info
+            launched = launch(self, info, self.scheduler.trial_cutoff(self, self.members[info.config_id]))
+            if launched is not None:
+                return launched
         return None
 
     def cost_to_beat(self, member: _Member) -> None:
