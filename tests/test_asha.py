@@ -293,3 +293,17 @@ def test_asynchronous_mode_never_loses_or_doubles_a_trial(run):
         done_here = [bracket.outstanding[c] == 0 for c in bracket.members]
         assert sum(len(r) for r in bracket.rungs) == sum(
             bracket.rung_of[c] - c[1] + done for c, done in zip(bracket.members, done_here))
+
+
+def test_loading_an_asynchronous_run_with_a_synchronous_intensifier_is_refused(tmp_path):
+    opt = smacish.Optimizer(space(), Hyperband(min_budget=1, max_budget=9, asynchronous=True), selector="random",
+                            output_dir=tmp_path / "run")
+    info = opt.ask()
+    opt.tell(info, 0.5)
+    opt.close()
+    with pytest.raises(ValueError, match=r"the intensifier differs .*asynchronous: True -> None"):
+        smacish.Optimizer.load(tmp_path / "run", intensifier=Hyperband(min_budget=1, max_budget=9))
+    loaded = smacish.Optimizer.load(tmp_path / "run", intensifier=Hyperband(min_budget=1, max_budget=9,
+                                                                             asynchronous=True))
+    assert loaded.intensifier.asynchronous and len(loaded.runhistory) == 1
+    loaded.close()
