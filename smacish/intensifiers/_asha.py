@@ -202,7 +202,7 @@ class AsyncBracket:
             "queue": [trial_state(info, ref) for info in self.queue],
             "n_sampled": self.n_sampled,
             "n_launched": self.n_launched,
-            "pending": [key_to_json(key) for key in self.pending],
+            "pending": sorted((key_to_json(key) for key in self.pending), key=repr),  # a set: one order
         }
 
     @classmethod
