@@ -10,8 +10,8 @@ for ``SuccessiveHalving``, one per Hyperband bracket) and decides which one serv
 [1]
 >>> asha_candidates([0.5, 0.2, 0.9, 0.1], [True] * 4, [False, True, False, False], eta=3)
 [3]
->>> next_bracket([0, 0, 0], [9, 3, 1]), next_bracket([1, 0, 0], [9, 3, 1]), next_bracket([1, 1, 1], [9, 3, 1])
-(0, 1, 0)
+>>> [next_bracket(entered, [9, 3, 1]) for entered in ([0, 0, 0], [3, 0, 0], [9, 3, 0])]
+[0, 1, 2]
 """
 
 from __future__ import annotations
