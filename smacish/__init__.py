@@ -13,6 +13,7 @@ from smacish._checkpoints import Checkpoints
 from smacish._clock import RunClock
 from smacish._failures import TargetFailedError
 from smacish._lock import RunLockedError
+from smacish._stats import RunStats
 from smacish.intensifiers import Hyperband, ParallelScheduler, SuccessiveHalving
 from smacish.optimizer import Optimizer
 from smacish.runhistory import Incumbent, RunHistory
@@ -40,6 +41,7 @@ __all__ = [
     "StatusType",
     "SuccessiveHalving",
     "RunLockedError",
+    "RunStats",
     "TargetFailedError",
     "Trajectory",
     "TrajectoryEntry",

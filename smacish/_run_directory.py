@@ -99,6 +99,9 @@ class RunDirectory:
     def warm(self, info: TrialInfo, value: TrialValue) -> None:
         self.log.warm(info, value)
 
+    def enqueued(self, config: Any, budget: Optional[float]) -> None:
+        self.log.enqueue(config, budget)
+
     def save(self, opt: "Optimizer") -> None:
         path = self.path / _runlog.RUNHISTORY
         opt.runhistory.save(path)
@@ -201,8 +204,9 @@ def _check_settings(out: Path, settings: Dict[str, Any], configspace: Optional[C
     space = configspace if configspace is not None else stored_space
     stored_int = settings["intensifier"]
     if intensifier is not None:
-        diffs = [f"{k}: {stored_int['settings'].get(k)!r} -> {v!r}"
-                 for k, v in intensifier.settings.items() if stored_int["settings"].get(k) != _json_round(v)]
+        given, stored = intensifier.settings, stored_int["settings"]
+        diffs = [f"{k}: {stored.get(k)!r} -> {given.get(k)!r}" for k in {**stored, **given}
+                 if stored.get(k) != _json_round(given.get(k))]
         if type(intensifier).__name__ != stored_int["class"]:
             diffs.insert(0, f"class: {stored_int['class']} -> {type(intensifier).__name__}")
         if diffs:
@@ -312,6 +316,8 @@ def _replay(opt: "Optimizer", out: Path, events: List[tuple], asked_order: List[
                 if key in [info.key for info in opt.to_ask_again]:
                     if opt.ask().key != key:
                         raise ValueError(f"{path}, line {number}: asks {key} again out of turn; was the log edited?")
+            elif kind == "enqueue":
+                opt.enqueue(_runlog.config_from_event(opt.configspace, event), event["budget"])
             elif kind == "warm":
                 opt.add_warmstart_trial(_runlog.trial_from_json(opt.configspace, event["trial"]),
                                         _runlog.value_from_json(event["value"]))

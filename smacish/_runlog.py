@@ -72,6 +72,11 @@ def trial_to_json(info: TrialInfo) -> Dict[str, Any]:
     }
 
 
+def config_from_event(space: ConfigurationSpace, event: Dict[str, Any]) -> Configuration:
+    """The configuration of an ``enqueue`` event."""
+    return config_from_json(space, event["config"])
+
+
 def trial_from_json(space: ConfigurationSpace, data: Dict[str, Any]) -> TrialInfo:
     return TrialInfo(
         config_from_json(space, data["config"]), budget=data["budget"], instance=data["instance"],
@@ -192,6 +197,10 @@ class RunLog:
 
     def warm(self, info: TrialInfo, value: TrialValue) -> None:
         self._write({"e": "warm", "trial": trial_to_json(info), "value": value_to_json(value)}, sync=True)
+
+    def enqueue(self, config: Configuration, budget: Optional[float]) -> None:
+        """Log ``Optimizer.enqueue`` (durable: the user's configuration is not derived again)."""
+        self._write({"e": "enqueue", "config": config_vector_json(config), "budget": budget}, sync=True)
 
     def close(self, trim: bool = True) -> None:
         """Close the file; ``trim``: cut the zeros after the last event off first."""
@@ -372,7 +381,7 @@ def parse_event(line: bytes) -> Optional[Dict[str, Any]]:
         event = json.loads(line)
     except ValueError:
         return None
-    return event if isinstance(event, dict) and event.get("e") in ("ask", "tell", "warm", "reissue") else None
+    return event if isinstance(event, dict) and event.get("e") in ("ask", "tell", "warm", "reissue", "enqueue") else None
 
 
 def space_difference(old: ConfigurationSpace, new: ConfigurationSpace) -> str:

@@ -106,6 +106,7 @@ class Writer:
             "n_runhistory_configs": len(configs),
             "pending": [trial_state(info, ref) for info in opt.pending],
             "n_warm": opt.n_warmstart_trials, "warm_budget": opt.warmstart_budget,
+            "optimizer_time": opt.optimizer_seconds,
             "trajectory": [asdict(e) for e in opt.trajectory],
             "scheduler": opt.intensifier.get_state(ref),
             "selector": opt.selector.get_state() if hasattr(opt.selector, "get_state") else None,

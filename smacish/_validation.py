@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any, Collection, List, Optional
 
 import numpy as np
-from ConfigSpace import ConfigurationSpace
+from ConfigSpace import Configuration, ConfigurationSpace
+
+from smacish._seeding import seed_error
 
 
 def is_positive_int(value: Any) -> bool:
@@ -33,8 +35,8 @@ def optimizer_errors(configspace: Any, intensifier: Any, selector: Any, seed: An
         errors.append(f"selector is {selector!r}, but must be one of {sorted(selectors)} or an object with propose()")
     elif not isinstance(selector, str) and not callable(getattr(selector, "propose", None)):
         errors.append(f"selector {selector!r} has no propose(runhistory, pending) method")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        errors.append(f"seed is {seed!r}, but must be an int")
+    if seed_error(seed):
+        errors.append(seed_error(seed))
     if not is_positive_int(n_workers):
         errors.append(f"n_workers is {n_workers!r}, but must be an int >= 1")
     return errors
@@ -97,3 +99,50 @@ def check_optimize_args(max_retries: Any, memory_limit: Any, n_workers: Optional
         raise ValueError(f"memory_limit is {memory_limit!r}, but must be None or a number of MB > 0")
     if n_workers is not None and not is_positive_int(n_workers):
         raise ValueError(f"n_workers is {n_workers!r}, but must be None or an int >= 1")
+
+
+def as_configuration(space: ConfigurationSpace, value: Any) -> Configuration:
+    """``value`` (a Configuration of ``space`` or a dict of its values) as a valid Configuration
+    of ``space``; a ValueError that says what to fix otherwise.
+
+    >>> as_configuration(ConfigurationSpace({"x": (0.0, 1.0)}), {"x": 2.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: configuration {'x': 2.0}: x is 2.0, but must be in [0.0, 1.0]
+    """
+    if isinstance(value, Configuration):
+        if value.config_space != space:
+            raise ValueError(f"configuration {dict(value)!r} belongs to another configuration space; pass "
+                             "its values as a dict, or a Configuration of this Optimizer's space")
+        values = dict(value)
+    elif isinstance(value, dict):
+        values = value
+    else:
+        raise ValueError(f"a configuration must be a Configuration or a dict of values, got {type(value).__name__}")
+    names = list(space.keys())
+    unknown = sorted(set(values) - set(names), key=str)
+    if unknown:
+        raise ValueError(f"configuration {values!r}: unknown hyperparameter(s) {unknown}; the space has {names}")
+    for name, v in values.items():
+        hp = space[name]
+        try:
+            legal = hp.legal_value(v)
+        except (TypeError, ValueError):
+            legal = False
+        if not legal:
+            if hasattr(hp, "choices"):
+                allowed = f"one of {list(hp.choices)}"
+            elif hasattr(hp, "sequence"):
+                allowed = f"one of {list(hp.sequence)}"
+            elif hasattr(hp, "lower"):
+                allowed = f"in [{hp.lower}, {hp.upper}]"
+            else:
+                allowed = f"{getattr(hp, 'value', 'a legal value')!r}"
+            raise ValueError(f"configuration {values!r}: {name} is {v!r}, but must be {allowed}")
+    try:
+        config = Configuration(space, values=values)
+        config.check_valid_configuration()
+    except Exception as err:  # noqa: BLE001 - ConfigSpace raises several kinds (inactive, forbidden, missing)
+        raise ValueError(f"configuration {values!r} is not valid in the space ({type(err).__name__}: "
+                         f"{' '.join(str(err).split())}); give every active hyperparameter a legal value") from None
+    return config

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import sys
 import time
@@ -18,10 +19,11 @@ from typing import Dict, List, Optional
 from smacish import _runlog, _snapshot
 from smacish._failures import summary_line
 from smacish._io import space_from_json
+from smacish._stats import RunStats, finished_by_status
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.trajectory import Trajectory
-from smacish.trial import StatusType, TrialInfo, key_from_json
+from smacish.trial import StatusType, TrialInfo, charged_budget, key_from_json
 
 
 @dataclass
@@ -38,6 +40,21 @@ class RunView:
     last_event: float  # run time (s) of the last logged event
     damaged: List[int]  # numbers of the log's lines that could not be read (skipped)
     _read: "_LogPosition" = field(default=None, repr=False)  # type: ignore[assignment]
+    n_submitted: int = 0  # distinct trials asked
+    warm_budget: float = 0.0
+
+    @property
+    def stats(self) -> RunStats:
+        """The run's counters as the log has them (``optimizer_time`` as of the last state
+        snapshot, written at every save; NaN without one)."""
+        try:
+            optimizer_time = float(json.loads((self.directory / _runlog.STATE).read_bytes())["optimizer_time"])
+        except (OSError, ValueError, KeyError, TypeError):
+            optimizer_time = float("nan")
+        return RunStats(n_submitted=self.n_submitted, n_finished=finished_by_status(self.runhistory),
+                        n_running=len(self.pending) - len(self.runhistory.aborted()),
+                        budget_spent=self.runhistory.budget_spent - self.warm_budget, walltime=self.last_event,
+                        optimizer_time=optimizer_time, incumbent_changes=len(self.trajectory))
 
     @classmethod
     def read(cls, directory: str) -> "RunView":
@@ -116,6 +133,8 @@ class RunView:
         if event["e"] == "ask":
             info = _runlog.trial_from_json(space, event["trial"])
             asked[info.key] = info
+            self._read.submitted.add(info.key)
+            self.n_submitted = len(self._read.submitted)
             self.runhistory.add_running(info)  # as the Optimizer does: configuration ids in the order asked
         elif event["e"] == "tell":
             key = key_from_json(event["trial"])
@@ -126,11 +145,14 @@ class RunView:
                 if value.status is not StatusType.ABORTED:  # an aborted trial runs again
                     del asked[key]
         elif event["e"] == "warm":
-            self.runhistory.add(_runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"]))
+            warm, value = _runlog.trial_from_json(space, event["trial"]), _runlog.value_from_json(event["value"])
+            self.runhistory.add(warm, value)
+            self.warm_budget += charged_budget(warm, value)
 
     def _restart(self) -> None:
         """Forget what the log said: it is read again from its start (the trajectory has a file of its own)."""
         self.runhistory, self.pending, self.last_event, self.damaged = _new_runhistory(self.settings), [], 0.0, []
+        self.n_submitted, self.warm_budget = 0, 0.0
         self._read = _LogPosition(trajectory_stat=self._read.trajectory_stat)
 
     def _reload_trajectory(self) -> bool:
@@ -158,6 +180,7 @@ class _LogPosition:
     identity: Optional[tuple] = None  # (device, inode) of the file read
     after_tail: bool = False  # the last line read had no newline
     asked: Dict[tuple, TrialInfo] = field(default_factory=dict)  # asked, not yet told
+    submitted: set = field(default_factory=set)  # keys of every trial asked
     trajectory_stat: Optional[list] = None
 
 
@@ -172,6 +195,7 @@ def _status(view: RunView) -> str:
         f"trials:      {len(rh)} finished, {len(view.pending)} pending; budget spent {rh.budget_spent:g}",
         f"by status:   {_counts(view)}",
         f"run time:    {view.last_event:.1f} s; last event {age:.0f} s ago",
+        f"stats:       {view.stats}",
     ]
     if view.damaged:
         shown = ", ".join(map(str, view.damaged[:5])) + (" ..." if len(view.damaged) > 5 else "")

@@ -22,7 +22,9 @@ from smacish._failures import Catch
 from smacish._io import PathLike, check_storable, config_key
 from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
-from smacish._validation import direction_errors, instance_feature_errors, optimizer_errors
+from smacish._seeding import Seed, as_seed
+from smacish._stats import RunStats, finished_by_status, timed
+from smacish._validation import as_configuration, direction_errors, instance_feature_errors, optimizer_errors
 from smacish._warmstart import carried_over
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
@@ -55,7 +57,9 @@ class Optimizer:
         intensifier: a :class:`SuccessiveHalving` or :class:`Hyperband` (new for each Optimizer).
         selector: ``"rf"`` (a random forest over every budget's results, asked about the
             largest budget; the default), ``"kde"`` (BOHB's model), ``"random"``, or an object with ``propose(runhistory, pending)``.
-        seed: seeds every random choice; the same seed and results give the same asks.
+        seed: seeds every random choice; the same seed and results give the same asks. An int,
+            or a ``numpy.random.Generator`` / ``RandomState``, which gives the int it draws (the
+            same state, the same run); the int is what :attr:`seed` and a run directory keep.
         n_workers: the concurrency ``ask`` plans for when called without ``n_workers``.
         output_dir: a new directory for the run: settings, a durable log of every trial, the
             RunHistory and the trajectory. Resume a run with :meth:`Optimizer.load`.
@@ -71,6 +75,10 @@ class Optimizer:
         instance_features: with budgets that are instances, ``{instance: [floats]}`` (SMAC's
             instance features): the random forest learns the cost of each configuration on
             each instance from them, and so predicts it on instances not run yet.
+        initial_configs: configurations (or dicts of values) to evaluate first, through the
+            intensifier, as :meth:`enqueue` does with each.
+        include_default: evaluate the space's default configuration first (before
+            ``initial_configs``).
     """
 
     def __init__(
@@ -78,7 +86,7 @@ class Optimizer:
         configspace: ConfigurationSpace,
         intensifier: ParallelScheduler,
         selector: Union[str, ConfigSelector] = "rf",
-        seed: int = 0,
+        seed: Seed = 0,
         n_workers: int = 1,
         output_dir: Optional[PathLike] = None,
         crash_cost: Optional[float] = None,
@@ -87,14 +95,20 @@ class Optimizer:
         clock: Optional[RunClock] = None,
         direction: str = "minimize",
         instance_features: Optional[Dict[str, Sequence[float]]] = None,
+        initial_configs: Optional[Sequence[Union[Configuration, Dict[str, Any]]]] = None,
+        include_default: bool = False,
     ):
         errors = optimizer_errors(configspace, intensifier, selector, seed, n_workers, SELECTORS)
         errors += direction_errors(direction, intensifier, warmstart)
         errors += instance_feature_errors(instance_features, intensifier)
+        if not isinstance(include_default, bool):
+            errors.append(f"include_default is {include_default!r}, but must be True or False")
         if errors:
             raise ValueError("; ".join(errors))
+        initial = ([configspace.get_default_configuration()] if include_default else []) + [
+            as_configuration(configspace, c) for c in (initial_configs or [])]  # all checked before anything
         self.configspace = configspace
-        self.seed = int(seed)
+        self.seed = as_seed(seed)  # a Generator / RandomState draws it (after every check passed)
         self.n_workers = n_workers
         selector_seed, scheduler_seed = np.random.SeedSequence(self.seed).generate_state(2)
         self.selector = SELECTORS[selector](configspace, int(selector_seed)) if isinstance(selector, str) else selector
@@ -116,9 +130,12 @@ class Optimizer:
         self._reissue: Deque[TrialInfo] = deque()
         self._n_warm = 0
         self._warm_budget = 0.0
+        self.optimizer_seconds = 0.0  # inside ask and tell (see stats)
         self.run_directory: Optional[RunDirectory] = None
         if output_dir is not None:
             self.run_directory = RunDirectory.create(Path(output_dir), self, selector, durable)
+        for config in initial:
+            self.enqueue(config)
         if warmstart is not None:
             trials, skipped = carried_over(warmstart, configspace)
             for info, value in trials:
@@ -139,6 +156,7 @@ class Optimizer:
         trial that continued from a checkpoint counts only its increment)."""
         return self.runhistory.budget_spent - self._warm_budget
 
+    @timed
     def ask(self, n_workers: Optional[int] = None) -> TrialInfo:
         """The next trial to run. Never blocks: raises :class:`WaitForResults` when nothing can
         run until pending trials are told (every one of ``n_workers`` instances waits).
@@ -174,6 +192,7 @@ class Optimizer:
         finally:
             self._proposals.forced = deque()
 
+    @timed
     def tell(self, info: TrialInfo, value: Union[TrialValue, float, Dict[str, Any]]) -> None:
         """Report the result of an asked trial: a :class:`TrialValue`, a bare cost, or a dict with
         ``"cost"`` (and other keys as ``additional_info``), as a target may return.
@@ -227,6 +246,34 @@ class Optimizer:
                 best, " (new)" if entry else "",
             )
 
+    def enqueue(self, config: Union[Configuration, Dict[str, Any]], budget: Optional[float] = None) -> Configuration:
+        """Evaluate ``config`` (a Configuration or a dict of values) before any the selector
+        proposes, through the intensifier: it enters the first stage of the next successive-
+        halving run that draws a configuration, or, with ``budget`` (one of the intensifier's
+        budgets), starts there; its results are data for the model like any. A value outside
+        the space, an unknown name or a budget no run starts on is a ValueError, and nothing
+        changes. Enqueued configurations survive a resume.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> import smacish
+        >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}),
+        ...                         smacish.Hyperband(min_budget=1, max_budget=9))
+        >>> _ = opt.enqueue({"x": 0.25})
+        >>> info = opt.ask()
+        >>> info.config["x"], info.budget
+        (0.25, 1.0)
+        """
+        config = as_configuration(self.configspace, config)
+        self.intensifier.enqueue(config, budget)
+        if self.run_directory is not None:
+            self.run_directory.enqueued(config, self.intensifier.queued[-1][1])
+        return config
+
+    @property
+    def queued(self) -> List[Tuple[Configuration, Optional[float]]]:
+        """Enqueued configurations not asked yet, with their budgets (None: the first stage)."""
+        return self.intensifier.queued
+
     def add_warmstart_trial(self, info: TrialInfo, value: TrialValue) -> None:
         """Add a finished trial of an earlier run as data for this one (not counted in
         :attr:`n_asked` or :attr:`budget_spent`); ``warmstart=`` adds a whole RunHistory."""
@@ -247,6 +294,25 @@ class Optimizer:
     def incumbent(self) -> Optional[Configuration]:
         """The best configuration so far under the intensifier's ``incumbent_selection``."""
         return self.runhistory.incumbent(self.intensifier.incumbent_selection, self.intensifier.max_budget)
+
+    @property
+    def stats(self) -> RunStats:
+        """A read-only snapshot of the run's counters: trials submitted, finished by status and
+        running, budget spent, the run clock, the time spent in ask/tell, incumbent changes.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> import smacish
+        >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}), smacish.Hyperband(min_budget=1, max_budget=9))
+        >>> info = opt.ask()
+        >>> opt.tell(info, 0.5)
+        >>> s = opt.stats
+        >>> s.n_submitted, dict(s.n_finished), s.n_running, s.budget_spent, s.incumbent_changes
+        (1, {'SUCCESS': 1}, 0, 1.0, 1)
+        """
+        return RunStats(n_submitted=self.n_asked + len(self._reissue), n_finished=finished_by_status(self.runhistory),
+                        n_running=len(self._pending) - len(self._reissue), budget_spent=self.budget_spent,
+                        walltime=self.clock.now(), optimizer_time=self.optimizer_seconds,
+                        incumbent_changes=len(self.trajectory))
 
     @property
     def pending(self) -> List[TrialInfo]:
@@ -291,6 +357,7 @@ class Optimizer:
         if len(self.runhistory) or self._pending:
             raise ValueError("set_state() needs a new Optimizer (with nothing asked or told yet)")
         pending, self._n_warm, self._warm_budget = _snapshot.restore(self, state)
+        self.optimizer_seconds = float(state.get("optimizer_time", 0.0))
         self._pending = {info.key: info for info in pending}
         self.clock.resume(float(state["t"]))
 

@@ -341,3 +341,17 @@ def test_the_simulated_runner_gives_the_context_and_charges_increments():
     assert sum(v.additional_info["trained"] for _, v in opt.runhistory.items()) == opt.budget_spent
     assert any(v.additional_info["start"] > 0 for _, v in opt.runhistory.items())
     assert opt.callbacks == []
+
+
+def test_asynchronous_promotions_continue_and_keep_what_a_rung_may_still_promote(tmp_path):
+    opt = Optimizer(space(), SuccessiveHalving(min_budget=1, max_budget=9, eta=3, asynchronous=True), seed=5)
+    opt.optimize(targets.serial_target, n_trials=40, checkpoints=Checkpoints(tmp_path / "ck"))
+    promoted = [v for rows in by_config(opt).values() for _, v in rows[1:]]
+    assert promoted and all(v.additional_info["start"] > 0 for v in promoted)
+    assert sum(v.additional_info["trained"] for _, v in opt.runhistory.items()) == opt.budget_spent
+    left = {p.name for p in (tmp_path / "ck").iterdir()}
+    live = {"config_%d_%d_%d" % cid for cid in opt.intensifier.live_config_ids()}
+    top = {"config_%d_%d_%d" % i.config_id for i, _ in opt.runhistory.items() if i.budget == 9}
+    assert live <= left and top - live  # nothing a rung may still promote is gone
+    assert left - live <= {"config_%d_%d_%d" % i.config_id for i, _ in opt.runhistory.items()
+                           if i.config == opt.incumbent}  # at the top rung: only the incumbent's stays

@@ -529,7 +529,7 @@ def test_hyperband_refuses_num_initial_challengers():
 @pytest.mark.parametrize(
     "bad, fragment",
     [(dict(n_workers=0), "n_workers is 0, but must be an int >= 1"),
-     (dict(seed="0"), "seed is '0', but must be an int"),
+     (dict(seed="0"), "seed is '0' \\(str\\), but must be an int >= 0, a numpy.random.Generator"),
      (dict(selector="bogus"), "selector is 'bogus', but must be one of")],
 )
 def test_optimizer_names_a_bad_argument(bad, fragment):

@@ -4,7 +4,9 @@ stops and is loaded again asks what the uninterrupted run asks. The sequences in
 and its run directory; a refactoring that changes a single trial fails here.
 
 Regenerate (only for a deliberate change of behaviour, said so in the commit):
-``python tests/test_recorded_sequence.py``.
+``python tests/test_recorded_sequence.py``. The asynchronous cases (``asynchronous=True``) are
+kept apart, in ``data/recorded_sequences_async.json``: ``python tests/test_recorded_sequence.py
+--async`` rewrites that file only.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ import smacish
 from smacish import StatusType, TrialValue
 
 DATA = Path(__file__).parent / "data" / "recorded_sequences.json"
+ASYNC_DATA = Path(__file__).parent / "data" / "recorded_sequences_async.json"
 CASES = {
     "sh-random": dict(intensifier="sh", selector="random", n_trials=40),
     "hb-random-crashes": dict(intensifier="hb", selector="random", n_trials=60, crash_every=7),
     "hb-rf": dict(intensifier="hb", selector="rf", n_trials=45),
     "hb-kde": dict(intensifier="hb", selector="kde", n_trials=45),
+}
+ASYNC_CASES = {
+    "asha-sh-random-crashes": dict(intensifier="asha-sh", selector="random", n_trials=60, crash_every=7),
+    "asha-hb-rf": dict(intensifier="asha-hb", selector="rf", n_trials=45),
 }
 
 
@@ -41,9 +48,10 @@ def cost(config: Any, budget: float) -> float:
 
 
 def intensifier(kind: str) -> Any:
-    if kind == "sh":
-        return smacish.SuccessiveHalving(min_budget=1, max_budget=9, eta=3)
-    return smacish.Hyperband(min_budget=1, max_budget=27, eta=3)
+    asynchronous = kind.startswith("asha-")
+    if kind.rpartition("-")[2] == "sh":
+        return smacish.SuccessiveHalving(min_budget=1, max_budget=9, eta=3, asynchronous=asynchronous)
+    return smacish.Hyperband(min_budget=1, max_budget=27, eta=3, asynchronous=asynchronous)
 
 
 def record(case: Dict[str, Any], output_dir: Optional[Path] = None, stop_after: Optional[int] = None) -> List[list]:
@@ -102,9 +110,27 @@ def test_a_run_loaded_midway_asks_the_recorded_trials(name: str, tmp_path: Path)
     assert got == want[:24] + [want[23]] + want[24:len(got) - 1]
 
 
+@pytest.mark.parametrize("name", sorted(ASYNC_CASES))
+def test_a_fixed_seed_asks_the_recorded_asynchronous_trials(name: str) -> None:
+    assert record(ASYNC_CASES[name]) == json.loads(ASYNC_DATA.read_text())[name]
+
+
+@pytest.mark.parametrize("name", sorted(ASYNC_CASES))
+def test_an_asynchronous_run_loaded_midway_asks_the_recorded_trials(name: str, tmp_path: Path) -> None:
+    got = record(ASYNC_CASES[name], output_dir=tmp_path / "run", stop_after=23)
+    want = json.loads(ASYNC_DATA.read_text())[name]
+    assert got == want[:24] + [want[23]] + want[24:len(got) - 1]
+
+
 if __name__ == "__main__":
-    DATA.write_text(json.dumps({name: record(case) for name, case in CASES.items()}, indent=None) + "\n")
-    print(f"wrote {DATA}")
+    import sys
+
+    if "--async" in sys.argv:
+        ASYNC_DATA.write_text(json.dumps({name: record(case) for name, case in ASYNC_CASES.items()}) + "\n")
+        print(f"wrote {ASYNC_DATA}")
+    else:
+        DATA.write_text(json.dumps({name: record(case) for name, case in CASES.items()}, indent=None) + "\n")
+        print(f"wrote {DATA}")
 
 
 def test_get_state_and_set_state_continue_the_run_exactly() -> None:

@@ -27,6 +27,17 @@ def trial_from_state(row: list, config_of: Callable[[int], Configuration]) -> Tr
     return TrialInfo(config_of(config), budget, instance, seed, tuple(cid) if cid is not None else None, cutoff)
 
 
+def launch(run: Any, info: TrialInfo, cutoff: Optional[float]) -> Optional[TrialInfo]:
+    """Launch ``info`` (with its ``cutoff``) from ``run`` (an SH run or an asynchronous bracket):
+    counted and pending there; the trial to hand out, or None when its result is known or on its
+    way (the scheduler's ``claim`` recorded it, or will)."""
+    if cutoff is not None:
+        info = TrialInfo(info.config, info.budget, info.instance, info.seed, info.config_id, cutoff)
+    run.pending.add(info.key)
+    run.n_launched += 1
+    return info if run.scheduler.claim(run, info) else None
+
+
 class _Member:
     """A configuration inside one run: its id and its results, stage by stage."""
 
@@ -161,6 +172,13 @@ class SHRun:
         self.by_id[member.config_id] = member
         return member
 
+    def add_known(self, config: Configuration) -> None:
+        """A configuration the user gave (``Optimizer.enqueue``) takes a place of the first stage."""
+        if self.stage != 0 or self.n_to_sample <= 0:
+            raise ValueError(f"iteration {self.iteration} has no first-stage place left")
+        self.n_to_sample -= 1
+        self._enqueue(self._add_member(config))
+
     # ------------------------------------------------------------------ asking
     def can_launch(self) -> bool:
         return not self.finished and (bool(self.queue) or self.n_to_sample > 0)
@@ -178,12 +196,9 @@ class SHRun:
             if cutoff is not None and cutoff <= 0:
                 self._cap(member, info)
                 continue
-            if cutoff is not None:
-                info = TrialInfo(info.config, info.budget, info.instance, info.seed, info.config_id, cutoff)
-            self.pending.add(info.key)
-            self.n_launched += 1
-            if scheduler.claim(self, info):
-                return info
+            launched = launch(self, info, cutoff)
+            if launched is not None:
+                return launched
             # the same trial was already run (a repeated configuration): its result is reused
         return None
 

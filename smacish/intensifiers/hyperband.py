@@ -38,6 +38,10 @@ class Hyperband(ParallelScheduler):
             capped at ``adaptive_capping_slackfactor`` x the time it must beat (SMAC's
             adaptive capping).
         adaptive_capping_slackfactor: see ``run_obj_time`` (>= 1).
+        asynchronous: promote asynchronously (ASHA, Li et al. 2020): a configuration goes on to
+            the next budget as soon as it is in the top ``1/eta`` of the results its rung has so
+            far; no rung waits to fill, so no worker waits. See :mod:`smacish.intensifiers._asha`
+            and ``docs/reference/intensifiers.md`` for the rule.
     """
 
     def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:

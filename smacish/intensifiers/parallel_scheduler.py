@@ -12,11 +12,36 @@ import numpy as np
 from ConfigSpace import Configuration
 
 from smacish._io import config_key
+from smacish._seeding import Seed, as_seed
+from smacish.intensifiers._asha import AsyncBracket, next_bracket
 from smacish.intensifiers._brackets import Schedule, stage_budgets
 from smacish.intensifiers._settings import default_budgets, rung_problems, setting_errors
 from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
 from smacish.runhistory import RunHistory
 from smacish.trial import ConfigId, TrialInfo, TrialInfoIntent, TrialValue
+
+ASYNC_REUSE_LIMIT = 100  # asynchronous mode: new configurations in a row that ran already -> WAIT
+
+
+def asynchronous_errors(asynchronous: Any, num_initial_challengers: Optional[int], cutoff: Optional[float],
+                        run_obj_time: bool) -> List[str]:
+    """What ``asynchronous=True`` cannot be combined with (empty: nothing).
+
+    >>> asynchronous_errors("yes", None, None, False)
+    ["asynchronous is 'yes', but must be True or False"]
+    """
+    if not isinstance(asynchronous, bool):
+        return [f"asynchronous is {asynchronous!r}, but must be True or False"]
+    errors = []
+    if asynchronous and num_initial_challengers is not None:
+        errors.append(f"num_initial_challengers is {num_initial_challengers}, but asynchronous successive halving "
+                      "has no first stage of fixed size (it takes new configurations until the budget is spent); "
+                      "leave it None, or use asynchronous=False")
+    if asynchronous and run_obj_time and cutoff is not None:
+        errors.append("adaptive capping (run_obj_time=True with a cutoff) compares against a finished stage, and an "
+                      "asynchronous rung never finishes; use asynchronous=False, or run_obj_time=False")
+    return errors
+
 
 class _Instance:
     """One intensifier instance: runs its iterations one after the other."""
@@ -72,6 +97,7 @@ class ParallelScheduler:
         cutoff: Optional[float] = None,
         run_obj_time: bool = False,
         adaptive_capping_slackfactor: float = 1.2,
+        asynchronous: bool = False,
     ):
         if type(self) is ParallelScheduler:
             raise TypeError("ParallelScheduler is the base class of the intensifiers and has no bracket "
@@ -82,6 +108,7 @@ class ParallelScheduler:
                                 num_initial_challengers, incumbent_selection, min_chall, cutoff,
                                 adaptive_capping_slackfactor)
         errors += self._check_extra(num_initial_challengers)
+        errors += asynchronous_errors(asynchronous, num_initial_challengers, cutoff, run_obj_time)
         if not errors:
             errors += rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
@@ -94,6 +121,9 @@ class ParallelScheduler:
             "incumbent_selection": incumbent_selection, "min_chall": min_chall, "cutoff": cutoff,
             "run_obj_time": run_obj_time, "adaptive_capping_slackfactor": adaptive_capping_slackfactor,
         }
+        if asynchronous:  # only when set: a synchronous run's settings stay as they were
+            self.settings["asynchronous"] = True
+        self.asynchronous = asynchronous
         self.min_budget = float(min_budget)
         self.max_budget = float(max_budget)
         self.eta = eta
@@ -126,21 +156,25 @@ class ParallelScheduler:
 
     @property
     def n_instances(self) -> int:
-        """Intensifier instances created so far."""
-        return len(self._instances) if self._bound else 0
+        """Intensifier instances created so far (asynchronous mode: brackets)."""
+        if not self._bound:
+            return 0
+        return len(self._brackets) if self.asynchronous else len(self._instances)
 
     @property
     def bound(self) -> bool:
         """Whether an Optimizer uses this intensifier already (each needs its own)."""
         return self._bound
 
-    def bind(self, runhistory: RunHistory, selector, seed: int) -> None:
-        """Attach the shared RunHistory and the config selector; done once, by the Optimizer."""
+    def bind(self, runhistory: RunHistory, selector, seed: Seed) -> None:
+        """Attach the shared RunHistory and the config selector; done once, by the Optimizer.
+        ``seed``: an int, a ``numpy.random.Generator`` or a ``RandomState`` (see ``Optimizer``)."""
         if self._bound:
             raise ValueError(
                 f"this {type(self).__name__} already belongs to an Optimizer; create a new one "
                 "for each Optimizer"
             )
+        seed = as_seed(seed)
         self._bound = True
         self._runhistory = runhistory
         self._selector = selector
@@ -156,6 +190,9 @@ class ParallelScheduler:
         self._inflight: Dict[tuple, List[Tuple[SHRun, TrialInfo]]] = {}
         self._owner: Dict[int, _Instance] = {}  # iteration -> instance
         self._n_iterations = 0
+        self._known: List[Tuple[Configuration, Optional[float]]] = []  # enqueued, not yet started
+        self._brackets: List[AsyncBracket] = []  # asynchronous mode: one per bracket schedule
+        self._entered: List[int] = [0] * len(self.schedules)  # new configurations per bracket
 
     def _pairs(self) -> List[Pair]:
         order = self._instance_list
@@ -168,13 +205,21 @@ class ParallelScheduler:
         # Hyperband runs the same mix of brackets as serially, only sooner.
         schedule = self.schedules[self._n_iterations % len(self.schedules)]
         run = SHRun(self._n_iterations, schedule, self._pairs(), self)
+        for config, budget in [kb for kb in self._known if kb[1] is not None and kb[1] == schedule[0][1]]:
+            if run.n_to_sample > 0:  # enqueued for this bracket's first budget: they go first
+                self._known.remove((config, budget))
+                run.add_known(config)
         self._owner[run.iteration] = instance
         self._n_iterations += 1
         return run
 
     # ------------------------------------------------------------------ ask / tell
     def get_next_trial(self, n_workers: int = 1) -> Tuple[TrialInfoIntent, Optional[TrialInfo]]:
-        """RUN the next trial, or WAIT when every instance waits and ``n_workers`` exist."""
+        """RUN the next trial, or WAIT when every instance waits and ``n_workers`` exist
+        (asynchronous mode: RUN always, unless the space is used up)."""
+        if self.asynchronous:
+            info = self._next_async_trial()
+            return (TrialInfoIntent.RUN, info) if info is not None else (TrialInfoIntent.WAIT, None)
         for instance in sorted(self._instances, key=_Instance.rank):
             info = instance.next_trial()
             if info is not None:
@@ -186,6 +231,39 @@ class ParallelScheduler:
             if info is not None:
                 return TrialInfoIntent.RUN, info
         return TrialInfoIntent.WAIT, None
+
+    def _next_async_trial(self) -> Optional[TrialInfo]:
+        """Asynchronous mode: a queued trial (instance budgets: the rest of a configuration's
+        pairs), else the best promotion (the highest rung it goes to, ties to the most
+        aggressive bracket), else a new configuration in the bracket :func:`next_bracket`
+        names. Gives up (None) after ``ASYNC_REUSE_LIMIT`` new configurations in a row whose
+        every trial had run already: the space is used up."""
+        if not self._brackets:
+            self._n_iterations = len(self.schedules)
+            self._brackets = [AsyncBracket(i, schedule, self._pairs(), self, self.eta)
+                              for i, schedule in enumerate(self.schedules)]
+        for config, budget in [kb for kb in self._known if kb[1] is not None]:
+            bracket = next(b for b in self._brackets if b.rung_index(budget) is not None)
+            bracket.add_new(config, bracket.rung_index(budget))
+            self._known.remove((config, budget))
+        n_reused = 0
+        while n_reused < ASYNC_REUSE_LIMIT:
+            for bracket in self._brackets:
+                info = bracket.pop_queued()
+                if info is not None:
+                    return info
+            promotions = [(bracket, found) for bracket in self._brackets
+                          for found in [bracket.best_promotion()] if found is not None]
+            if promotions:
+                bracket, (rung, config_id) = max(
+                    promotions, key=lambda p: (p[0].budgets[p[1][0]], -p[0].iteration))
+                bracket.promote(config_id)
+                continue
+            s = next_bracket(self._entered, [schedule[0][0] for schedule in self.schedules])
+            self._entered[s] += 1
+            self._brackets[s].add_new(self.sample_config())
+            n_reused += 1
+        return None
 
     def process_result(self, info: TrialInfo, value: TrialValue) -> None:
         """Route a result to the run that launched the trial (and any run reusing it)."""
@@ -203,8 +281,42 @@ class ParallelScheduler:
             if instance.run is run:
                 instance.run = self._start_run(instance)
 
+    def enqueue(self, config: Configuration, budget: Optional[float] = None) -> None:
+        """Run ``config`` before any configuration the selector proposes: as the next new
+        configuration (``budget=None``: the first stage of the run that draws it), or on
+        ``budget``, one of :attr:`budgets`. Synchronously, it waits for a run of the bracket
+        that starts on that budget; asynchronously, it enters that rung of the most aggressive
+        bracket that has it at the next ask. Raises ValueError (nothing changed) for a budget
+        no run can start on."""
+        if budget is not None:
+            budget = self._known_budget(budget)
+        self._known.append((config, budget))
+
+    def _known_budget(self, budget: Any) -> float:
+        if isinstance(budget, bool) or not isinstance(budget, (int, float, np.integer, np.floating)):
+            raise ValueError(f"budget is {budget!r}, but must be None or one of the budgets {self.budgets}")
+        match = [b for b in self.budgets if np.isclose(b, float(budget), rtol=1e-9, atol=0)]
+        if not match:
+            raise ValueError(f"budget is {budget!r}, but must be None or one of the budgets {self.budgets}")
+        starts = [schedule[0][1] for schedule in self.schedules]
+        if not self.asynchronous and match[0] not in starts:
+            raise ValueError(
+                f"budget is {budget!r}, but every run of this synchronous {type(self).__name__} starts on "
+                f"{sorted(set(starts))}; pass one of those, budget=None, or use asynchronous=True (which can "
+                "start a configuration on any budget)")
+        return match[0]
+
+    @property
+    def queued(self) -> List[Tuple[Configuration, Optional[float]]]:
+        """Enqueued configurations not started yet, with their budgets (None: the first stage)."""
+        return list(self._known)
+
     # ------------------------------------------------------------------ called by runs
     def sample_config(self) -> Configuration:
+        for config, budget in self._known:
+            if budget is None:  # an enqueued configuration comes before any proposal
+                self._known.remove((config, budget))
+                return config
         pending = [holders[0][1].config for holders in self._inflight.values()]
         return self._selector.propose(self._runhistory, pending)
 
@@ -245,7 +357,10 @@ class ParallelScheduler:
             "seeds": self._seeds,
             "instance_list": self._instance_list,
             "n_iterations": self._n_iterations,
+            "known": [[ref(config), budget] for config, budget in self._known],
             "runs": [instance.run.get_state(ref) for instance in self._instances],
+            **({"brackets": [bracket.get_state(ref) for bracket in self._brackets], "entered": self._entered}
+               if self.asynchronous else {}),
             # trials in flight, in launch order; each with the runs waiting for it
             "inflight": [[[run.iteration, trial_state(info, ref)] for run, info in holders]
                          for holders in self._inflight.values()],
@@ -257,12 +372,17 @@ class ParallelScheduler:
         self._seeds = [int(s) for s in state["seeds"]]
         self._instance_list = list(state["instance_list"])
         self._n_iterations = int(state["n_iterations"])
+        self._known = [(config_of(i), None if b is None else float(b)) for i, b in state.get("known", [])]
         self._instances, self._owner = [], {}
         for index, run_state in enumerate(state["runs"]):
             instance = _Instance(index, self, SHRun.from_state(run_state, self, config_of))
             self._instances.append(instance)
             self._owner[instance.run.iteration] = instance
         runs = {instance.run.iteration: instance.run for instance in self._instances}
+        if self.asynchronous:
+            self._brackets = [AsyncBracket.from_state(data, self, self.eta, config_of) for data in state["brackets"]]
+            self._entered = [int(n) for n in state["entered"]]
+            runs = {bracket.iteration: bracket for bracket in self._brackets}
         self._inflight = {}
         for holders in state["inflight"]:
             held = [(runs[iteration], trial_from_state(row, config_of)) for iteration, row in holders]
@@ -271,7 +391,8 @@ class ParallelScheduler:
     # ------------------------------------------------------------------ reading
     def live_config_ids(self) -> Set[ConfigId]:
         """The ``config_id`` of every configuration that may still run a trial: queued, running,
-        or in a stage of an unfinished run from which it can be promoted."""
+        or in a stage of an unfinished run from which it can be promoted (asynchronous mode:
+        below the top rung and not failed, since a rung's top 1/eta grows with its results)."""
         live: Set[ConfigId] = set()
         for instance in self._instances:
             run = instance.run
@@ -280,6 +401,12 @@ class ParallelScheduler:
                 live.update(m.config_id for m in run.members if not last)
                 live.update(info.config_id for info in run.queue)
                 live.update(key[0] for key in run.pending)
+        for bracket in self._brackets:
+            top = len(bracket.schedule) - 1
+            live.update(cid for cid, rung in bracket.rung_of.items()
+                        if rung < top and not bracket.members[cid].failed.get(rung, False))
+            live.update(info.config_id for info in bracket.queue)
+            live.update(key[0] for key in bracket.pending)
         return live
 
     def pending_trials(self) -> List[TrialInfo]:
@@ -290,5 +417,6 @@ class ParallelScheduler:
         pairs = f", instances={len(self.instances)}, n_seeds={self.n_seeds}" if self.instances is not None else ""
         return (
             f"{type(self).__name__}(min_budget={self.min_budget:g}, max_budget={self.max_budget:g}, "
-            f"eta={self.eta}{pairs}; {self.n_instances} SH instance(s))"
+            f"eta={self.eta}{pairs}" + (", asynchronous)" if self.asynchronous else
+                                        f"; {self.n_instances} SH instance(s))")
         )

@@ -23,6 +23,7 @@ from ConfigSpace import Configuration, ConfigurationSpace
 from ConfigSpace.hyperparameters import CategoricalHyperparameter, Constant, OrdinalHyperparameter
 
 from smacish._io import config_key
+from smacish._seeding import as_seed
 from smacish.runhistory import RunHistory
 from smacish.selection._random import RandomSelector
 
@@ -176,7 +177,7 @@ class KDESelector:
             raise ValueError("KDESelector: " + "; ".join(errors))
 
         self.configspace = configspace
-        self.seed = int(seed)
+        self.seed = as_seed(seed)
         if min_points_in_model is not None and min_points_in_model < dims + 1:
             warnings.warn(
                 f"min_points_in_model is {min_points_in_model}, but a model of {dims} "

@@ -8,6 +8,7 @@ import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from smacish._io import config_key
+from smacish._seeding import as_seed
 from smacish.runhistory import RunHistory
 
 
@@ -30,7 +31,7 @@ class RandomSelector:
         # A private copy, so sampling here never moves the random state of the user's space.
         self._space = ConfigurationSpace.from_serialized_dict(configspace.to_serialized_dict())
         self._configspace = configspace
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(as_seed(seed))
         self._batch_size = batch_size
         self._batch_seed: Optional[int] = None
         self._batch: List[Configuration] = []

@@ -11,6 +11,7 @@ import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from smacish._io import config_key, vector_json
+from smacish._seeding import as_seed, seed_error
 from smacish.runhistory import RunHistory
 from smacish.selection._acquisition import ACQUISITIONS
 from smacish.selection._encoding import SpaceEncoder
@@ -120,8 +121,8 @@ class RandomForestSelector:
             )
         elif len(configspace) == 0:
             errors.append("configspace has no hyperparameters; add at least one")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            errors.append(f"seed is {seed!r}, but must be an int")
+        if seed_error(seed):
+            errors.append(seed_error(seed))
         if backend not in BACKENDS:
             errors.append(f"backend is {backend!r}, but must be one of {BACKENDS}")
         if not callable(acquisition) and acquisition not in ACQUISITIONS:
@@ -155,7 +156,7 @@ class RandomForestSelector:
             raise ValueError("RandomForestSelector: " + "; ".join(errors))
 
         self.configspace = configspace
-        self.seed = int(seed)
+        self.seed = as_seed(seed)
         self.backend = backend
         self.acquisition = acquisition
         self.random_fraction = float(random_fraction)
