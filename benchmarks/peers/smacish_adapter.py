@@ -4,7 +4,8 @@
 ``smacish-<selector>-continued`` (not in :func:`variants`; :mod:`benchmarks.continued_training`
 asks for it by name) runs through ``Optimizer.optimize`` with a target that has a ``trial``
 parameter: a promoted configuration continues from ``trial.previous_budget`` and says so
-(``continued_from``), so it is charged only the increment, as Optuna's trials are."""
+(``continued_from``), so it is charged only the increment, as Optuna's trials are.
+``smacish-<selector>-async-continued`` does the same with asynchronous promotions (ASHA)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,17 @@ def make_optimizer(variant: str, problem: Problem, seed: int, n_workers: int = 1
     import smacish
 
     selector = variant.split("-", 1)[1]
+    asynchronous = selector.endswith(ASYNC)
+    selector = selector[: -len(ASYNC)] if asynchronous else selector
     if intensifier is None:
-        intensifier = smacish.Hyperband(min_budget=problem.min_budget, max_budget=problem.max_budget, eta=problem.eta)
+        intensifier = smacish.Hyperband(min_budget=problem.min_budget, max_budget=problem.max_budget, eta=problem.eta,
+                                        asynchronous=asynchronous)
     cs = to_configspace(problem.params, seed=seed)
     return smacish.Optimizer(cs, intensifier, selector=selector, seed=seed, n_workers=n_workers)
 
 
 CONTINUED = "-continued"
+ASYNC = "-async"  # smacish-<selector>-async[-continued]: Hyperband(asynchronous=True), ASHA
 
 
 def owns_loop(variant: str) -> bool:
