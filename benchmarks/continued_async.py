@@ -57,6 +57,25 @@ def table(base: Dict[str, Any], extra: Dict[str, Any]) -> str:
             "paired ratios, Wilcoxon p; regret below 1: ASHA continued is better):\n\n" + _markdown(rows) + "\n")
 
 
+def section(base: Optional[Dict[str, Any]], extra: Optional[Dict[str, Any]]) -> str:
+    """The "Asynchronous promotions" part of docs/benchmarks.md's continued-training section."""
+    out = ["### Asynchronous promotions, continued\n"]
+    if not base or not extra:
+        return "\n".join(out + ["Not measured yet: `python -m benchmarks.continued_async`.\n"])
+    by = outcomes({**base, "batches": base["batches"] + extra["batches"]}, "synthetic")
+    top = paired(by, ASYNC, OPTUNA, "top_per_budget", floor=1.0).get("overall")
+    regret = paired(by, ASYNC, OPTUNA, "final").get("overall")
+    out.append("Continuing and promoting asynchronously (`Hyperband(asynchronous=True)`, an option, not the default) "
+               "together, on the synthetic problems above (same seeds and budget).\n")
+    out.append(table(base, extra))
+    more = "more" if top is not None and top.ratio > 1 else "fewer"
+    lower = "lower" if regret is not None and regret.ratio < 1 else "higher"
+    out.append(f"Plainly: with both, smacish runs {more} top-budget evaluations than Optuna ({_ratio(top)}), and "
+               f"its final regret is {lower} ({_ratio(regret)}). Optuna also promotes the best trial of a rung while "
+               "fewer than eta have reached it; ASHA waits for eta results before its first promotion.\n")
+    return "\n".join(out)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", action="store_true", help="print the stored results' table, run nothing")
