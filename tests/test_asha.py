@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings

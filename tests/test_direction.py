@@ -11,7 +11,6 @@ import sys
 import pytest
 from ConfigSpace import ConfigurationSpace
 
-import smacish
 from smacish import Hyperband, Optimizer, RunHistory, StatusType, SuccessiveHalving, TrialInfo, TrialValue
 
 

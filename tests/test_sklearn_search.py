@@ -218,7 +218,7 @@ def test_cv_results_layout_matches_halving_random_search(resource, scoring) -> N
         warnings.simplefilter("ignore")  # SGD's ConvergenceWarning at small max_iter
         theirs = HalvingRandomSearchCV(estimator, space, **kwargs).fit(X, Y)
         ours = HyperbandSearchCV(estimator, space, n_trials=9, **kwargs).fit(X, Y)
-    n_ours, n_theirs = len(ours.cv_results_["params"]), len(theirs.cv_results_["params"])
+    n_ours = len(ours.cv_results_["params"])
     assert n_ours == 9
     mine, reference = _layout(ours.cv_results_), _layout(theirs.cv_results_)
     # scikit-learn's halving search puts the resource among the parameters; smacish keeps it in n_resources

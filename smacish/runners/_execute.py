@@ -86,7 +86,7 @@ def target_kwargs(target: Callable, info: TrialInfo, context: Optional[TrialCont
     """The keyword arguments among ``budget``, ``seed``, ``instance`` (and ``trial``) the target
     accepts."""
     kwargs = {name: getattr(info, name) for name in _accepted_by(target) if name != CONTEXT_ARGUMENT}
-    if CONTEXT_ARGUMENT in _accepted_by(target):
+    if CONTEXT_ARGUMENT in _accepted_by(target):  # the runners pass a context; a bare call gets a fresh one
         kwargs[CONTEXT_ARGUMENT] = context if context is not None else TrialContext(
             info.config_id, info.budget, tempfile.mkdtemp(prefix="smacish-checkpoint-"))
     return kwargs
@@ -98,7 +98,8 @@ def check_target(target: Callable, budget_arg: Optional[str] = None,
 
     The configuration goes to the first parameter; ``budget``, ``seed`` and ``instance`` go by
     name to the parameters of those names (or to ``**kwargs``), the budget to ``budget_arg``
-    when given; a parameter named ``trial`` gets a :class:`~smacish.trial.TrialContext`. A required parameter that nothing fills is a ``TypeError`` naming the function;
+    when given; a parameter named ``trial`` gets a :class:`~smacish.trial.TrialContext`. A
+    required parameter that nothing fills is a ``TypeError`` naming the function;
     a target that cannot receive an argument in ``needs`` (one that varies in this run) gets a
     warning, since every trial would then run it the same way.
 
