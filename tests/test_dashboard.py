@@ -438,7 +438,9 @@ def test_the_command_line_serves_the_page_and_fails_loudly(tmp_path, capsys) -> 
 
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "smacish", "dashboard", str(out), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            # Ctrl-C's SIGINT, also when the tests run as a background job (SIGINT ignored)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"smacish dashboard of {out}: http://127.0.0.1:") and "(Ctrl-C stops it)" in line

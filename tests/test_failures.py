@@ -252,8 +252,10 @@ def test_a_real_sigint_aborts_the_trial_and_load_reissues_it(tmp_path: Path):
         except KeyboardInterrupt:
             print("interrupted", len(opt.runhistory.aborted()), flush=True)
     """)
+    # SIGINT as a terminal's Ctrl-C delivers it, even when the tests run as a background job
+    # (whose shell starts its commands with SIGINT ignored, which Python would then keep)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout.readline().strip() == "started"
     time.sleep(0.2)
     os.kill(proc.pid, signal.SIGINT)
