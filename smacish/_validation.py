@@ -57,11 +57,15 @@ def direction_errors(direction: Any, intensifier: Any, warmstart: Any) -> List[s
     return errors
 
 
-def instance_feature_errors(features: Any, intensifier: Any) -> List[str]:
+def instance_feature_errors(features: Any, intensifier: Any, selector: Any = "rf") -> List[str]:
     """What is wrong with ``Optimizer(instance_features=...)``: a vector of the same length of
-    finite numbers for every one of the intensifier's instances, and no other."""
+    finite numbers for every one of the intensifier's instances, and no other, for a selector
+    that models them (the random forest)."""
     if features is None:
         return []
+    if selector != "rf" and (isinstance(selector, str) or not hasattr(selector, "use_instance_features")):
+        shown = repr(selector) if isinstance(selector, str) else type(selector).__name__
+        return [f"instance_features are inputs of the random forest (selector='rf'); {shown} cannot use them"]
     instances = getattr(intensifier, "instances", None)
     if instances is None:
         return ["instance_features need an intensifier with instances= (budgets that are instances)"]

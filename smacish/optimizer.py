@@ -100,7 +100,7 @@ class Optimizer:
     ):
         errors = optimizer_errors(configspace, intensifier, selector, seed, n_workers, SELECTORS)
         errors += direction_errors(direction, intensifier, warmstart)
-        errors += instance_feature_errors(instance_features, intensifier)
+        errors += instance_feature_errors(instance_features, intensifier, selector)
         if not isinstance(include_default, bool):
             errors.append(f"include_default is {include_default!r}, but must be True or False")
         if errors:
@@ -115,9 +115,6 @@ class Optimizer:
         self.instance_features = ({name: [float(v) for v in vector] for name, vector in instance_features.items()}
                                   if instance_features is not None else None)
         if self.instance_features is not None:
-            if not hasattr(self.selector, "use_instance_features"):
-                raise ValueError(f"instance_features are inputs of the random forest (selector='rf'); "
-                                 f"{type(self.selector).__name__} cannot use them")
             self.selector.use_instance_features(self.instance_features)
         self.runhistory = RunHistory(configspace, crash_cost=crash_cost, direction=direction)
         self.intensifier = intensifier

@@ -3,10 +3,11 @@ forest learns each configuration's cost per instance from the instances' feature
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from ConfigSpace import ConfigurationSpace
 
-from smacish import Hyperband, Optimizer, SuccessiveHalving
+from smacish import Hyperband, KDESelector, Optimizer, SuccessiveHalving
 
 INSTANCES = [f"i{k}" for k in range(6)]
 FEATURES = {name: [k / 5.0, 1.0] for k, name in enumerate(INSTANCES)}
@@ -56,8 +57,15 @@ def test_bad_features_say_what_is_wrong(features, message):
 def test_features_need_instances_and_the_forest():
     with pytest.raises(ValueError, match="need an intensifier with instances="):
         Optimizer(space(), SuccessiveHalving(min_budget=1, max_budget=9), instance_features=FEATURES)
-    with pytest.raises(ValueError, match="KDESelector cannot use them"):
+    with pytest.raises(ValueError, match="'kde' cannot use them"):
         Optimizer(space(), intensifier(), selector="kde", instance_features=FEATURES)
+    with pytest.raises(ValueError, match="KDESelector cannot use them"):
+        Optimizer(space(), intensifier(), selector=KDESelector(space()), instance_features=FEATURES)
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    with pytest.raises(ValueError, match="cannot use them"):
+        Optimizer(space(), intensifier(), selector="random", seed=rng, instance_features=FEATURES)
+    assert rng.bit_generator.state == before  # refused before the generator gave a seed
 
 
 def test_a_resumed_run_with_features_asks_what_the_uninterrupted_one_asks(tmp_path):
