@@ -83,11 +83,15 @@ class CheckpointStore:
         self.root.mkdir(parents=True, exist_ok=True)
         # config_id -> (largest budget finished with SUCCESS, the worker that ran it)
         self._finished: Dict[ConfigId, Tuple[float, Optional[str]]] = {}
-        self._config_of: Dict[ConfigId, bytes] = {}
-        self._removed: Set[ConfigId] = set()
+        # configurations whose directory may exist, by iteration (so a tell looks at its own run only)
+        self._held: Dict[int, Dict[ConfigId, bytes]] = {}
+        self._ids_of: Dict[bytes, Set[ConfigId]] = {}  # configuration -> its config_ids
+        self._incumbent: Optional[bytes] = None  # the incumbent at the last clean
         self.remove: Callable[[List[Path], Optional[str]], None] = _remove_here
         for info, value in optimizer.runhistory.items():  # a resumed run continues from its trials
             self.record(info, value)
+        if self._held and settings.keep != "all":
+            self.clean()  # what a resumed run (or an earlier call) can no longer use
 
     # ------------------------------------------------------------------ trials
     def context_for(self, info: TrialInfo) -> TrialContext:
@@ -114,7 +118,9 @@ class CheckpointStore:
     def record(self, info: TrialInfo, value: TrialValue) -> None:
         if info.config_id is None or info.budget is None:
             return
-        self._config_of[info.config_id] = config_key(info.config)
+        key = config_key(info.config)
+        self._held.setdefault(info.config_id[0], {})[info.config_id] = key
+        self._ids_of.setdefault(key, set()).add(info.config_id)
         if value.status is StatusType.SUCCESS:
             done = self._finished.get(info.config_id)
             if done is None or info.budget > done[0]:
@@ -123,22 +129,35 @@ class CheckpointStore:
     def told(self, info: TrialInfo, value: TrialValue) -> None:
         """After each tell (an Optimizer callback): note the trial, remove what is dead."""
         self.record(info, value)
-        if self.settings.keep != "all":
-            self.clean()
+        if self.settings.keep == "all" or info.config_id is None or info.budget is None:
+            return
+        # Only the told trial's run can have retired configurations: its whole stage when the
+        # stage ended; in asynchronous mode (a rung never ends) only the told configuration.
+        if self.optimizer.intensifier.asynchronous:
+            candidates = {info.config_id}
+        else:
+            candidates = set(self._held.get(info.config_id[0], ()))
+        self.clean(candidates)
 
     # ------------------------------------------------------------------ removal
-    def clean(self) -> None:
-        """Remove the directories of configurations that can never run again (but the
-        incumbent's, with ``keep="incumbent"``)."""
-        live = self.optimizer.intensifier.live_config_ids()
-        keep = set()
-        if self.settings.keep == "incumbent" and self.optimizer.incumbent is not None:
-            inc = config_key(self.optimizer.incumbent)
-            keep = {cid for cid, key in self._config_of.items() if key == inc}
-        dead = [cid for cid in self._config_of if cid not in live and cid not in keep and cid not in self._removed]
+    def clean(self, candidates: Optional[Set[ConfigId]] = None) -> None:
+        """Remove the directories of configurations (of ``candidates``; None: all held) that
+        can never run again, but the incumbent's with ``keep="incumbent"`` (and the last
+        incumbent's, once it is no longer the incumbent)."""
+        incumbent = self.optimizer.incumbent
+        inc = config_key(incumbent) if incumbent is not None and self.settings.keep == "incumbent" else None
+        if candidates is None:
+            candidates = {cid for held in self._held.values() for cid in held}
+        elif self._incumbent is not None and self._incumbent != inc:
+            candidates |= self._ids_of.get(self._incumbent, set())
+        self._incumbent = inc
+        keep = self._ids_of.get(inc, set()) if inc is not None else set()
+        live = self.optimizer.intensifier.live_config_ids(among=candidates)
         by_holder: Dict[Optional[str], List[Path]] = {}
-        for cid in dead:
-            self._removed.add(cid)
+        for cid in candidates - live - keep:
+            held = self._held.get(cid[0], {})
+            if held.pop(cid, None) is None:
+                continue
             holder = None if self.shared else self._finished.get(cid, (None, None))[1]
             by_holder.setdefault(holder, []).append(self.root / directory_name(cid))
         for holder, paths in by_holder.items():

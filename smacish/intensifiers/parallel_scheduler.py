@@ -389,25 +389,30 @@ class ParallelScheduler:
             self._inflight[self._trial_key(held[0][1])] = held
 
     # ------------------------------------------------------------------ reading
-    def live_config_ids(self) -> Set[ConfigId]:
-        """The ``config_id`` of every configuration that may still run a trial: queued, running,
-        or in a stage of an unfinished run from which it can be promoted (asynchronous mode:
-        below the top rung and not failed, since a rung's top 1/eta grows with its results)."""
+    def live_config_ids(self, among: Optional[Set[ConfigId]] = None) -> Set[ConfigId]:
+        """The ``config_id`` of every configuration (of ``among``, if given: only their runs are
+        looked at) that may still run a trial: queued, running, or in a stage of an unfinished
+        run from which it can be promoted (asynchronous mode: below the top rung and not failed,
+        since a rung's top 1/eta grows with its results)."""
+        iterations = None if among is None else {cid[0] for cid in among}
         live: Set[ConfigId] = set()
         for instance in self._instances:
             run = instance.run
-            if not run.finished:
+            if not run.finished and (iterations is None or run.iteration in iterations):
                 last = run.stage == len(run.schedule) - 1
                 live.update(m.config_id for m in run.members if not last)
                 live.update(info.config_id for info in run.queue)
                 live.update(key[0] for key in run.pending)
         for bracket in self._brackets:
+            if iterations is not None and bracket.iteration not in iterations:
+                continue
             top = len(bracket.schedule) - 1
-            live.update(cid for cid, rung in bracket.rung_of.items()
-                        if rung < top and not bracket.members[cid].failed.get(rung, False))
+            ids = bracket.rung_of if among is None else [cid for cid in among if cid in bracket.rung_of]
+            live.update(cid for cid in ids
+                        if bracket.rung_of[cid] < top and not bracket.members[cid].failed.get(bracket.rung_of[cid], False))
             live.update(info.config_id for info in bracket.queue)
             live.update(key[0] for key in bracket.pending)
-        return live
+        return live if among is None else live & among
 
     def pending_trials(self) -> List[TrialInfo]:
         """Trials launched and not yet told."""
