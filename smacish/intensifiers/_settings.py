@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -103,6 +103,26 @@ def rung_problems(min_budget: float, max_budget: float, eta: float, integer: boo
             UserWarning, stacklevel=3,
         )
     return []
+
+
+def asynchronous_errors(asynchronous: Any, num_initial_challengers: Optional[int], cutoff: Optional[float],
+                        run_obj_time: bool) -> List[str]:
+    """What ``asynchronous=True`` cannot be combined with (empty: nothing).
+
+    >>> asynchronous_errors("yes", None, None, False)
+    ["asynchronous is 'yes', but must be True or False"]
+    """
+    if not isinstance(asynchronous, bool):
+        return [f"asynchronous is {asynchronous!r}, but must be True or False"]
+    errors = []
+    if asynchronous and num_initial_challengers is not None:
+        errors.append(f"num_initial_challengers is {num_initial_challengers}, but asynchronous successive halving "
+                      "has no first stage of fixed size (it takes new configurations until the budget is spent); "
+                      "leave it None, or use asynchronous=False")
+    if asynchronous and run_obj_time and cutoff is not None:
+        errors.append("adaptive capping (run_obj_time=True with a cutoff) compares against a finished stage, and an "
+                      "asynchronous rung never finishes; use asynchronous=False, or run_obj_time=False")
+    return errors
 
 
 def _is_number(x: object) -> bool:

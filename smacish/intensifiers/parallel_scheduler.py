@@ -15,32 +15,12 @@ from smacish._io import config_key
 from smacish._seeding import Seed, as_seed
 from smacish.intensifiers._asha import AsyncBracket, next_bracket
 from smacish.intensifiers._brackets import Schedule, stage_budgets
-from smacish.intensifiers._settings import default_budgets, rung_problems, setting_errors
+from smacish.intensifiers._settings import asynchronous_errors, default_budgets, rung_problems, setting_errors
 from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
 from smacish.runhistory import RunHistory
 from smacish.trial import ConfigId, TrialInfo, TrialInfoIntent, TrialValue
 
 ASYNC_REUSE_LIMIT = 100  # asynchronous mode: new configurations in a row that ran already -> WAIT
-
-
-def asynchronous_errors(asynchronous: Any, num_initial_challengers: Optional[int], cutoff: Optional[float],
-                        run_obj_time: bool) -> List[str]:
-    """What ``asynchronous=True`` cannot be combined with (empty: nothing).
-
-    >>> asynchronous_errors("yes", None, None, False)
-    ["asynchronous is 'yes', but must be True or False"]
-    """
-    if not isinstance(asynchronous, bool):
-        return [f"asynchronous is {asynchronous!r}, but must be True or False"]
-    errors = []
-    if asynchronous and num_initial_challengers is not None:
-        errors.append(f"num_initial_challengers is {num_initial_challengers}, but asynchronous successive halving "
-                      "has no first stage of fixed size (it takes new configurations until the budget is spent); "
-                      "leave it None, or use asynchronous=False")
-    if asynchronous and run_obj_time and cutoff is not None:
-        errors.append("adaptive capping (run_obj_time=True with a cutoff) compares against a finished stage, and an "
-                      "asynchronous rung never finishes; use asynchronous=False, or run_obj_time=False")
-    return errors
 
 
 class _Instance:

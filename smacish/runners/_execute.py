@@ -85,8 +85,9 @@ def wants_context(target: Callable) -> bool:
 def target_kwargs(target: Callable, info: TrialInfo, context: Optional[TrialContext] = None) -> Dict[str, Any]:
     """The keyword arguments among ``budget``, ``seed``, ``instance`` (and ``trial``) the target
     accepts."""
-    kwargs = {name: getattr(info, name) for name in _accepted_by(target) if name != CONTEXT_ARGUMENT}
-    if CONTEXT_ARGUMENT in _accepted_by(target):  # the runners pass a context; a bare call gets a fresh one
+    accepted = _accepted_by(target)
+    kwargs = {name: getattr(info, name) for name in accepted if name != CONTEXT_ARGUMENT}
+    if CONTEXT_ARGUMENT in accepted:  # the runners pass a context; a bare call gets a fresh one
         kwargs[CONTEXT_ARGUMENT] = context if context is not None else TrialContext(
             info.config_id, info.budget, tempfile.mkdtemp(prefix="smacish-checkpoint-"))
     return kwargs
