@@ -7,7 +7,7 @@ import heapq
 import html
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -448,6 +448,36 @@ class RunHistory:
                 return heap[0] if math.isfinite(cost) else None
             heapq.heappop(heap)  # stale: the aggregate changed since this entry
         return None
+
+    def single_objective(self, objective: str) -> "RunHistory":
+        """A copy with one of the objectives only (each trial's cost for it), for what looks at
+        one cost: importance, slice and contour plots, a warm start of a one-objective run.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+        >>> rh = RunHistory(cs, objectives=["error", "size"])
+        >>> rh.add(TrialInfo(cs.sample_configuration(), budget=1.0), TrialValue(cost=(0.1, 9)))
+        >>> [value.cost for _, value in rh.single_objective("size").items()]
+        [9.0]
+        """
+        if self.objectives is None:
+            raise ValueError(f"objective={objective!r}, but this run has one objective; leave objective out")
+        if objective not in self.objectives:
+            raise ValueError(f"objective={objective!r}, but this run's objectives are {self.objectives}")
+        k = self.objectives.index(objective)
+
+        def one(value: TrialValue) -> TrialValue:
+            return replace(value, cost=value.cost[k] if isinstance(value.cost, tuple) else value.cost)
+        out = RunHistory(self.configspace, crash_cost=self.crash_cost, direction=self.direction)
+        for config in self._configs:
+            out.config_id(config)
+        for key, (info, value) in self._trials.items():
+            out.add(info, one(value), walltime=self._walltime.get(key))
+        for info in self._running.values():
+            out.add_running(info)
+        for info, value in self._aborted.values():
+            out.add(info, one(value))
+        return out
 
     def utilisation(self, n_workers: Optional[int] = None) -> float:
         """Busy worker-seconds / (workers x wall-clock) over the finished trials.

@@ -154,14 +154,14 @@ class TrialValue:
         object.__setattr__(self, "time", _as_float("time", self.time))
         object.__setattr__(self, "starttime", _as_float("starttime", self.starttime))
         object.__setattr__(self, "endtime", _as_float("endtime", self.endtime))
+        if any(map(math.isnan, costs)):
+            raise ValueError(
+                f"cost is {self.cost!r} with status {self.status.value}: NaN is no cost; use a number (or inf) instead"
+            )
         if self.status is StatusType.SUCCESS and not all(map(math.isfinite, costs)):
             raise ValueError(
                 f"cost is {self.cost!r} with status SUCCESS; a successful trial needs a finite "
                 "cost. Report a failed trial with status=StatusType.CRASHED."
-            )
-        if any(map(math.isnan, costs)):
-            raise ValueError(
-                f"cost is {self.cost!r} with status {self.status.value}: NaN is no cost; use a number (or inf) instead"
             )
         if not (self.time >= 0):
             raise ValueError(f"time must be >= 0 seconds, got {self.time!r}")
