@@ -129,7 +129,7 @@ def parego(costs: np.ndarray, weights: np.ndarray, rho: float = 0.05) -> np.ndar
 class ScalarizedHistory:
     """What a model sees of a RunHistory with several objectives: every trial with one cost,
     ParEGO's scalarisation of its costs under ``weights`` (crashes stay inf). It answers the
-    questions the selectors ask of a RunHistory (``items``, ``effective_cost``, ``config_id``,
+    questions the selectors ask of a RunHistory (``items``, ``effective_cost``, ``config_number``,
     ``has_config``, ``get_config``, ``sign``, ``len``); a new one per proposal, so that each
     proposal follows its own random weights."""
 
@@ -156,11 +156,11 @@ class ScalarizedHistory:
     def effective_cost(self, value: Any) -> float:
         return value.cost if value.status is StatusType.SUCCESS else math.inf
 
-    def config_id(self, config: Any) -> int:
-        return self.runhistory.config_id(config)
+    def config_number(self, config: Any) -> int:
+        return self.runhistory.config_number(config)
 
     def has_config(self, config: Any) -> bool:
         return self.runhistory.has_config(config)
 
-    def get_config(self, config_id: int) -> Any:
-        return self.runhistory.get_config(config_id)
+    def get_config(self, config_number: int) -> Any:
+        return self.runhistory.get_config(config_number)
