@@ -1,5 +1,6 @@
 """Several objectives: Pareto dominance, non-dominated sorting with crowding distance (NSGA-II's
-order, which promotion uses) and ParEGO's random scalarisation (which the models learn from).
+order, which asynchronous promotion uses) and ParEGO's random scalarisation (which synchronous
+promotion and the models use).
 
 Every cost vector here is minimised in each component.
 """

@@ -75,9 +75,10 @@ class Optimizer:
             trajectory and every ranking take the best to be the highest.
         objectives: names of several objectives (e.g. ``["error", "latency"]``), all in
             ``direction``: the target returns a dict with a cost under each name, a trial's
-            cost is a tuple in this order, promotion ranks by non-dominated sorting and
-            crowding distance, the model proposes for a random scalarisation of them at each
-            proposal (ParEGO), and :attr:`incumbents` is the Pareto front.
+            cost is a tuple in this order, a successive-halving run promotes by a random
+            scalarisation of its own (ParEGO; asynchronous rungs by non-dominated sorting and
+            crowding distance), the model proposes for a new random scalarisation at each
+            proposal, and :attr:`incumbents` is the Pareto front.
         instance_features: with budgets that are instances, ``{instance: [floats]}`` (SMAC's
             instance features): the random forest learns the cost of each configuration on
             each instance from them, and so predicts it on instances not run yet.

@@ -183,14 +183,17 @@ def test_the_history_round_trips_through_json_and_the_dataframe_has_a_column_per
 
 
 # ---------------------------------------------------------------------- promotion
-def _promoted_after_first_stage(costs, asynchronous=False):
-    """Tell the first stage of SH(1, 9, eta 3) the costs in order; return the indices promoted."""
+def _promoted_after_first_stage(costs, asynchronous=False, weights=None):
+    """Tell the first stage of SH(1, 9, eta 3) the costs in order; return the indices promoted
+    (and, in ``weights``, a list, the weights the run promoted by)."""
     opt = smacish.Optimizer(space(), smacish.SuccessiveHalving(min_budget=1, max_budget=9, asynchronous=asynchronous),
                             selector="random", objectives=["a", "b"], seed=0)
     first = [opt.ask(n_workers=9) for _ in range(9)]
     for info, cost in zip(first, costs):
         opt.tell(info, TrialValue(cost=cost))
     index = {info.config_id: k for k, info in enumerate(first)}
+    if weights is not None:
+        weights.append(opt.intensifier.promotion_weights(first[0].config_id[0], 2))
     promoted = []
     while True:
         info = opt.ask(n_workers=20)
@@ -200,17 +203,32 @@ def _promoted_after_first_stage(costs, asynchronous=False):
     return promoted
 
 
-def test_successive_halving_promotes_the_front_not_the_best_first_objective():
+def test_successive_halving_promotes_by_its_runs_parego_weights_and_never_passes_over_a_dominator():
     costs = [(0.1, 100.0), (0.2, 0.2), (0.3, 0.1), (0.25, 50.0), (0.9, 0.9), (0.4, 0.4), (0.5, 0.5), (0.6, 0.6),
              (0.7, 0.7)]
-    assert sorted(_promoted_after_first_stage(costs)) == [0, 1, 2]  # (0.25, 50) is dominated by (0.2, 0.2)
+    weights = []
+    promoted = _promoted_after_first_stage(costs, weights=weights)
+    scores = parego(np.array(costs), weights[0])
+    assert sorted(promoted) == sorted(np.argsort(scores, kind="stable")[:3].tolist())
+    assert 3 not in promoted or 1 in promoted  # (0.25, 50) only with (0.2, 0.2), which dominates it
+    assert not any(dominates(costs[j], costs[i]) for i in promoted for j in range(9) if j not in promoted)
 
 
-def test_promotion_follows_non_dominated_sorting_then_crowding_on_random_costs():
+def test_each_successive_halving_run_draws_its_own_weights_the_same_after_a_resume():
+    opt = smacish.Optimizer(space(), smacish.Hyperband(min_budget=1, max_budget=9), objectives=["a", "b"], seed=2)
+    again = smacish.Optimizer(space(), smacish.Hyperband(min_budget=1, max_budget=9), objectives=["a", "b"], seed=2)
+    w = [tuple(opt.intensifier.promotion_weights(i, 2)) for i in range(4)]
+    assert len(set(w)) == 4 and w == [tuple(again.intensifier.promotion_weights(i, 2)) for i in range(4)]
+
+
+def test_promotion_follows_the_runs_scalarisation_on_random_costs():
     rng = np.random.default_rng(4)
     for _ in range(5):
         costs = [tuple(map(float, c)) for c in rng.random((9, 2)).round(3)]
-        assert sorted(_promoted_after_first_stage(costs)) == sorted(pareto_order(costs)[:3])
+        weights = []
+        promoted = _promoted_after_first_stage(costs, weights=weights)
+        order = np.argsort(parego(np.array(costs), weights[0]), kind="stable")
+        assert sorted(promoted) == sorted(order[:3].tolist())
 
 
 def test_asynchronous_promotion_takes_the_pareto_best_of_the_rung_so_far():
@@ -371,3 +389,57 @@ def test_plots_draw_the_front_and_each_objective_and_say_what_a_one_cost_plot_ne
     written = plotting.save_all(tmp_path / "run", tmp_path / "figures")
     assert "pareto_front.png" in written and "slice-f2.png" in written and "trajectory.png" not in written
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == written
+
+
+# ---------------------------------------------------------------------- scheduler invariants with tuple costs
+def _tuple_costs(rng, crash):
+    drawn = {}
+
+    def cost(info):
+        key = (info.config_id, info.budget, info.instance, info.seed)
+        if key not in drawn:
+            drawn[key] = (TrialValue(cost=math.inf, status=StatusType.CRASHED) if rng.random() < crash
+                          else TrialValue(cost=(round(rng.random(), 1), round(rng.random(), 1))))
+        return drawn[key]
+    return cost
+
+
+@settings(max_examples=40, deadline=None)
+@given(asynchronous=st.booleans(), n_workers=st.integers(1, 12), crash=st.sampled_from([0.0, 0.3]),
+       rng=st.randoms(use_true_random=False), n_asks=st.integers(1, 120))
+def test_with_several_objectives_no_trial_is_lost_or_doubled_and_promotions_are_the_best(
+        asynchronous, n_workers, crash, rng, n_asks):
+    from _intensifier_helpers import Driver
+
+    opt = smacish.Optimizer(space(), smacish.Hyperband(min_budget=1, max_budget=9, asynchronous=asynchronous),
+                            selector="random", objectives=["a", "b"], n_workers=n_workers, seed=rng.randrange(99))
+    driver = Driver(opt, rng, _tuple_costs(rng, crash), tell_probability=0.3)
+    waits = []
+    driver.on_wait = lambda d, wait: waits.append(len(d.pending))
+    driver.run(n_asks)
+    driver.drain()
+    asked = [info.key for info in driver.asked]
+    assert len(asked) == len(set(asked))
+    assert sorted(map(repr, (i.key for i, _ in opt.runhistory.items()))) == sorted(map(repr, asked))
+    assert opt.pending == [] and opt.runhistory.running() == []
+    if asynchronous:
+        assert all(n >= n_workers for n in waits)  # never WAIT while a worker is free
+        return
+    # synchronous: whoever went on from a stage was among the stage's n_next best by its run's weights
+    schedules = opt.intensifier.schedules
+    by_stage = {}
+    for info, value in opt.runhistory.items():
+        by_stage.setdefault((info.config_id[0], info.budget), []).append((info.config_id, value))
+    for (iteration, budget), results in by_stage.items():
+        schedule = schedules[iteration % len(schedules)]
+        stage = [b for _, b in schedule].index(budget)
+        if stage + 1 == len(schedule):
+            continue
+        went_on = {cid for cid, _ in by_stage.get((iteration, schedule[stage + 1][1]), ())}
+        ok = sorted((cid, v.cost) for cid, v in results if v.status is StatusType.SUCCESS)
+        if not ok:
+            continue
+        scores = parego(np.array([c for _, c in ok]), opt.intensifier.promotion_weights(iteration, 2))
+        best = {ok[i][0] for i in np.argsort(scores, kind="stable")[:schedule[stage + 1][0]]}
+        promoted = {cid for cid, _ in results} & went_on
+        assert promoted <= best, (iteration, budget, promoted, best)

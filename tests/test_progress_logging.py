@@ -251,7 +251,7 @@ def test_dataframe_of_a_run_matches_its_trajectory() -> None:
     assert set(changes) <= set(entries)
 
     traj = opt.trajectory.to_dataframe()
-    assert list(traj.columns) == ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_id", "config"]
+    assert list(traj.columns) == ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_number", "config"]
     assert traj["n_trials"].tolist() == entries
     assert traj["walltime"].is_monotonic_increasing
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Tuple
 
+import numpy as np
 from ConfigSpace import Configuration
 
-from smacish._pareto import pareto_order
+from smacish._pareto import parego, pareto_order
 from smacish.intensifiers._brackets import Schedule
 from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue, key_from_json, key_to_json
 
@@ -39,14 +40,18 @@ def launch(run: Any, info: TrialInfo, cutoff: Optional[float]) -> Optional[Trial
     return info if run.scheduler.claim(run, info) else None
 
 
-def best_first(members: List[Any], cost_of: Callable[[Any], Any]) -> List[Any]:
+def best_first(members: List[Any], cost_of: Callable[[Any], Any],
+               weights: Optional[Callable[[int], np.ndarray]] = None) -> List[Any]:
     """``members`` (each with a ``config_id``) best first by ``cost_of``: lowest cost, ties by
-    config_id; with several objectives (tuple costs) by non-dominated sorting and crowding
-    distance (:func:`~smacish._pareto.pareto_order`), ties by config_id."""
+    config_id. With several objectives (tuple costs): by ParEGO's scalarisation of the costs
+    (scaled over ``members``) under ``weights(n_objectives)`` when given, else by non-dominated
+    sorting and crowding distance (:func:`~smacish._pareto.pareto_order`); ties by config_id."""
     members = sorted(members, key=lambda m: m.config_id)
     costs = [cost_of(m) for m in members]
     if costs and isinstance(costs[0], tuple):
-        return [members[i] for i in pareto_order(costs)]
+        if weights is None:
+            return [members[i] for i in pareto_order(costs)]
+        costs = list(parego(np.array(costs, dtype=float), weights(len(costs[0]))))
     return [members[i] for i in sorted(range(len(members)), key=lambda i: costs[i])]
 
 
@@ -131,6 +136,9 @@ class TrialSource(Protocol):
 
     def claim(self, run: "SHRun", info: TrialInfo) -> bool:
         """Whether ``run`` may launch ``info`` (False: another run holds that trial)."""
+
+    def promotion_weights(self, iteration: int, n_objectives: int) -> np.ndarray:
+        """With several objectives: the weights iteration ``iteration`` promotes by."""
 
 
 class SHRun:
@@ -247,6 +255,7 @@ class SHRun:
         ranked = best_first(
             [m for m in self.members if m.promotable(self.stage, len(self._member_pairs(m, self.stage)))],
             lambda m: m.stage_cost(self.stage, cumulative),
+            weights=lambda n: self.scheduler.promotion_weights(self.iteration, n),
         )
         promoted = sorted(ranked[:n_next], key=lambda m: m.config_id[2])
         self.stage += 1

@@ -12,6 +12,7 @@ import numpy as np
 from ConfigSpace import Configuration
 
 from smacish._io import config_key
+from smacish._pareto import random_weights
 from smacish._seeding import Seed, as_seed
 from smacish.intensifiers._asha import AsyncBracket, next_bracket
 from smacish.intensifiers._brackets import Schedule, stage_budgets
@@ -159,6 +160,7 @@ class ParallelScheduler:
         self._runhistory = runhistory
         self._selector = selector
         self._rng = np.random.default_rng(seed)
+        self._seed = seed
         if self.deterministic:
             self._seeds = [0]
         else:
@@ -317,6 +319,13 @@ class ParallelScheduler:
             return False
         self._inflight[key] = [(run, info)]
         return True
+
+    def promotion_weights(self, iteration: int, n_objectives: int) -> np.ndarray:
+        """Several objectives: a synchronous SH run promotes by ParEGO's scalarisation under
+        weights of its own, drawn for its iteration (the same after a resume). Measured on
+        development seeds against non-dominated sorting with crowding distance (which the
+        asynchronous rungs use): ahead at a tenth of the budget, level at its end."""
+        return random_weights(np.random.default_rng([self._seed, iteration]), n_objectives)
 
     def trial_cutoff(self, run: SHRun, member: _Member) -> Optional[float]:
         """The cutoff, capped adaptively when runtime is the objective."""
