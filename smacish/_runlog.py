@@ -37,7 +37,7 @@ TRAJECTORY = "trajectory.jsonl"
 STATE = "state.json"
 DASK = "dask.json"  # the Dask cluster a run was last on (its dashboard), for `smacish dashboard`
 _FORMAT = "smacish.run"
-INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband")  # the only names a settings file may give
+INTENSIFIER_CLASSES = ("SuccessiveHalving", "Hyperband", "ParallelScheduler")  # the only names a settings file may give
 
 
 def holds_run(directory: Path) -> bool:

@@ -7,8 +7,8 @@ import pytest
 import smacish
 
 
-def test_the_base_scheduler_is_refused_with_what_to_use_instead():
-    with pytest.raises(TypeError, match=r"ParallelScheduler is the base class.*use smacish\.SuccessiveHalving"):
+def test_a_scheduler_without_brackets_is_refused_with_what_to_use_instead():
+    with pytest.raises(TypeError, match=r"needs schedules=.*or use smacish\.SuccessiveHalving"):
         smacish.ParallelScheduler(min_budget=1, max_budget=9)
 
 

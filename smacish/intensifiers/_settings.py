@@ -105,6 +105,47 @@ def rung_problems(min_budget: float, max_budget: float, eta: float, integer: boo
     return []
 
 
+def schedule_errors(schedules: Any, min_budget: Optional[float], max_budget: Optional[float],
+                    integer: bool) -> List[str]:
+    """What is wrong with a ``ParallelScheduler(schedules=...)``: one or more brackets, each a
+    list of ``(n_configs, budget)`` stages with at least one configuration, no more than the
+    stage before, on budgets that grow within ``[min_budget, max_budget]`` (whole numbers of
+    instance-seed pairs with ``integer``).
+
+    >>> schedule_errors([[(9, 1), (3, 3), (1, 9)], [(3, 9), (4, 27)]], 1, 27, False)
+    ['bracket 1: stage 1 has 4 configurations, more than the 3 of the stage before']
+    """
+    if not isinstance(schedules, (list, tuple)) or not schedules:
+        return [f"schedules is {schedules!r}, but must be a non-empty list of brackets, each a list of "
+                "(n_configs, budget) stages, e.g. [[(9, 1), (3, 3), (1, 9)], [(3, 9)]]"]
+    errors = []
+    for k, bracket in enumerate(schedules):
+        try:
+            stages = [(n, b) for n, b in bracket]
+        except (TypeError, ValueError):
+            errors.append(f"bracket {k} is {bracket!r}, but must be a list of (n_configs, budget) pairs")
+            continue
+        if not stages:
+            errors.append(f"bracket {k} has no stage")
+        for i, (n, b) in enumerate(stages):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                errors.append(f"bracket {k}: stage {i} has n_configs {n!r}, but it must be an int >= 1")
+            elif i and n > stages[i - 1][0]:
+                errors.append(f"bracket {k}: stage {i} has {n} configurations, more than the "
+                              f"{stages[i - 1][0]} of the stage before")
+            if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating)) or not b > 0:
+                errors.append(f"bracket {k}: stage {i} has budget {b!r}, but it must be a number > 0")
+                continue
+            if i and not b > stages[i - 1][1]:
+                errors.append(f"bracket {k}: stage {i} has budget {b:g}, not above the {stages[i - 1][1]:g} before")
+            if integer and b != int(b):
+                errors.append(f"bracket {k}: stage {i} has budget {b:g}, but with instances a budget is a whole "
+                              "number of instance-seed pairs")
+            if min_budget is not None and max_budget is not None and not min_budget <= b <= max_budget:
+                errors.append(f"bracket {k}: stage {i} has budget {b:g}, outside [{min_budget:g}, {max_budget:g}]")
+    return errors
+
+
 def asynchronous_errors(asynchronous: Any, num_initial_challengers: Optional[int], cutoff: Optional[float],
                         run_obj_time: bool) -> List[str]:
     """What ``asynchronous=True`` cannot be combined with (empty: nothing).

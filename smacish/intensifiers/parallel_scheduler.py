@@ -16,7 +16,8 @@ from smacish._pareto import random_weights
 from smacish._seeding import Seed, as_seed
 from smacish.intensifiers._asha import AsyncBracket, next_bracket
 from smacish.intensifiers._brackets import Schedule, stage_budgets
-from smacish.intensifiers._settings import asynchronous_errors, default_budgets, rung_problems, setting_errors
+from smacish.intensifiers._settings import (asynchronous_errors, default_budgets, rung_problems, schedule_errors,
+                                            setting_errors)
 from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state, trial_state
 from smacish.runhistory import RunHistory
 from smacish.trial import ConfigId, TrialInfo, TrialInfoIntent, TrialValue
@@ -56,11 +57,18 @@ class ParallelScheduler:
 
     Serves the instance in the highest stage first (ties: more trials launched in its current
     iteration, then the older instance); adds an instance only when every existing one waits
-    and fewer than ``n_workers`` exist; otherwise answers WAIT. Use :class:`SuccessiveHalving`
-    or :class:`Hyperband`, which fix the bracket schedule.
+    and fewer than ``n_workers`` exist; otherwise answers WAIT. :class:`SuccessiveHalving` and
+    :class:`Hyperband` fix the bracket schedule; a ``ParallelScheduler`` of its own takes
+    ``schedules``: brackets of your own, each a list of ``(n_configs, budget)`` stages, cycled
+    through in order (``min_budget``/``max_budget`` default to their smallest and largest
+    budget; other arguments as :class:`Hyperband`'s; synchronous only).
 
     Budgets are real-valued (``min_budget``/``max_budget``: epochs, data fraction) or, with
     ``instances``, a number of instance-seed pairs.
+
+    >>> sched = ParallelScheduler(schedules=[[(8, 1), (2, 4), (1, 16)], [(2, 16)]])
+    >>> sched.min_budget, sched.max_budget, sched.budgets
+    (1.0, 16.0, [1.0, 4.0, 16.0])
     """
 
     def __init__(
@@ -79,18 +87,33 @@ class ParallelScheduler:
         run_obj_time: bool = False,
         adaptive_capping_slackfactor: float = 1.2,
         asynchronous: bool = False,
+        schedules: Optional[Sequence[Sequence[Tuple[int, float]]]] = None,
     ):
-        if type(self) is ParallelScheduler:
-            raise TypeError("ParallelScheduler is the base class of the intensifiers and has no bracket "
-                            "schedule of its own; use smacish.SuccessiveHalving(...) or smacish.Hyperband(...)")
+        own = type(self) is ParallelScheduler
+        if own and schedules is None:
+            raise TypeError("a ParallelScheduler of its own needs schedules=[[(n_configs, budget), ...], ...] (its "
+                            "brackets); or use smacish.SuccessiveHalving(...) or smacish.Hyperband(...)")
+        if not own and schedules is not None:
+            raise TypeError(f"{type(self).__name__} sizes its brackets itself; for brackets of your own use "
+                            "smacish.ParallelScheduler(schedules=...)")
         instances = list(instances) if instances is not None else None
         min_budget, max_budget = default_budgets(min_budget, max_budget, instances, n_seeds)
-        errors = setting_errors(min_budget, max_budget, eta, instances, n_seeds, instance_order, deterministic,
-                                num_initial_challengers, incumbent_selection, min_chall, cutoff,
-                                adaptive_capping_slackfactor)
+        errors = schedule_errors(schedules, min_budget, max_budget, instances is not None) if own else []
+        if own and not errors:
+            budgets_given = [float(b) for bracket in schedules for _, b in bracket]
+            min_budget = min(budgets_given) if min_budget is None else min_budget
+            max_budget = max(budgets_given) if max_budget is None else max_budget
+        if errors:  # the budgets come from the brackets: nothing else can be checked yet
+            raise ValueError("ParallelScheduler: " + "; ".join(errors))
+        if own and asynchronous:
+            errors.append("asynchronous=True with schedules of your own: asynchronous rungs are Hyperband's; "
+                          "use smacish.Hyperband(..., asynchronous=True)")
+        errors += setting_errors(min_budget, max_budget, eta, instances, n_seeds, instance_order, deterministic,
+                                 num_initial_challengers, incumbent_selection, min_chall, cutoff,
+                                 adaptive_capping_slackfactor)
         errors += self._check_extra(num_initial_challengers)
         errors += asynchronous_errors(asynchronous, num_initial_challengers, cutoff, run_obj_time)
-        if not errors:
+        if not errors and not own:
             errors += rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
             raise ValueError(f"{type(self).__name__}: " + "; ".join(errors))
@@ -104,6 +127,9 @@ class ParallelScheduler:
         }
         if asynchronous:  # only when set: a synchronous run's settings stay as they were
             self.settings["asynchronous"] = True
+        self._given = None if schedules is None else [[(int(n), float(b)) for n, b in bracket] for bracket in schedules]
+        if self._given is not None:
+            self.settings["schedules"] = [[list(stage) for stage in bracket] for bracket in self._given]
         self.asynchronous = asynchronous
         self.min_budget = float(min_budget)
         self.max_budget = float(max_budget)
@@ -118,16 +144,18 @@ class ParallelScheduler:
         self.cutoff = None if cutoff is None else float(cutoff)
         self.run_obj_time = run_obj_time
         self.adaptive_capping_slackfactor = float(adaptive_capping_slackfactor)
-        self.budgets = stage_budgets(self.min_budget, self.max_budget, eta, integer=self.instance_mode)
         self.schedules: List[Schedule] = self._make_schedules()
+        self.budgets = (stage_budgets(self.min_budget, self.max_budget, eta, integer=self.instance_mode)
+                        if self._given is None else sorted({b for bracket in self.schedules for _, b in bracket}))
         self._bound = False
 
     # ------------------------------------------------------------------ subclasses
     def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:
         return []
 
-    def _make_schedules(self) -> List[Schedule]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _make_schedules(self) -> List[Schedule]:
+        """The brackets, each a list of ``(n_configs, budget)`` stages (SH and HB compute theirs)."""
+        return [list(bracket) for bracket in self._given]
 
     # ------------------------------------------------------------------ set-up
     @property
