@@ -58,6 +58,23 @@ def table(result: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def section(result: Optional[Dict[str, Any]]) -> str:
+    """The "Top-budget evaluations on pure noise" part of docs/benchmarks.md's continued-training section."""
+    out = ["### Top-budget evaluations on pure noise\n"]
+    if not result:
+        return "\n".join(out + ["Not measured yet: `python -m benchmarks.promotion_evidence`.\n"])
+    out.append("Where Optuna's extra top-budget evaluations come from: every method on a problem whose every "
+               "evaluation is an independent N(0, 1) draw, so that no result says anything about a configuration "
+               "(`benchmarks/problems.py`'s `noise`), at the same budget and accounting as above (seeds "
+               f"{SEEDS[0]}..{SEEDS[result['settings']['seeds'] - 1]}; `{result['command']}`).\n")
+    out.append(table(result) + "\n")
+    out.append("Optuna runs nearly as many top-budget evaluations on noise as on the real problems above (15.9): they come from its rule "
+               "that the best trial of a rung with fewer than eta results goes on (the first trial of every rung of "
+               "every bracket reaches the top budget), not from evidence. smacish's synchronous brackets and its "
+               "asynchronous rule promote only what the results rank in the top 1/eta.\n")
+    return "\n".join(out)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
