@@ -58,7 +58,7 @@ def table(result: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def section(result: Optional[Dict[str, Any]]) -> str:
+def section(result: Optional[Dict[str, Any]], continued: Optional[Dict[str, Any]] = None) -> str:
     """The "Top-budget evaluations on pure noise" part of docs/benchmarks.md's continued-training section."""
     out = ["### Top-budget evaluations on pure noise\n"]
     if not result:
@@ -68,7 +68,13 @@ def section(result: Optional[Dict[str, Any]]) -> str:
                "(`benchmarks/problems.py`'s `noise`), at the same budget and accounting as above (seeds "
                f"{SEEDS[0]}..{SEEDS[result['settings']['seeds'] - 1]}; `{result['command']}`).\n")
     out.append(table(result) + "\n")
-    out.append("Optuna runs nearly as many top-budget evaluations on noise as on the real problems above (15.9): they come from its rule "
+    real = ""
+    if continued:
+        per_seed = [r["top_per_budget"] for runs in outcomes(continued, "synthetic").get(OPTUNA, {}).values()
+                    for r in runs.values()]
+        real = f" ({statistics.median(per_seed):.1f} per budget, median)" if per_seed else ""
+    out.append(f"Optuna runs nearly as many top-budget evaluations on noise as on the real problems above{real}: "
+               "they come from its rule "
                "that the best trial of a rung with fewer than eta results goes on (the first trial of every rung of "
                "every bracket reaches the top budget), not from evidence. smacish's synchronous brackets and its "
                "asynchronous rule promote only what the results rank in the top 1/eta.\n")

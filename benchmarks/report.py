@@ -244,7 +244,7 @@ def build(variant: str = "quick") -> Path:
     w(_durability_section(load("durability")))
     w(continued_training.section(load(continued_training.NAME)))
     w(continued_async.section(load(continued_training.NAME), load(continued_training.NAME + "-async")))
-    w(promotion_evidence.section(load(promotion_evidence.NAME)))
+    w(promotion_evidence.section(load(promotion_evidence.NAME), load(continued_training.NAME)))
     w(_headlines(q, o, p))
     w(_method_section())
     DOCS.mkdir(exist_ok=True)
