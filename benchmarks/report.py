@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from benchmarks import continued_async, continued_training, overhead, parallel, quality
+from benchmarks import continued_async, continued_training, multiobjective, overhead, parallel, quality
 from benchmarks.problems import PROBLEMS, fidelity_correlation, get_problem
 from benchmarks.runner import ROOT, load
 
@@ -244,6 +244,7 @@ def build(variant: str = "quick") -> Path:
     w(_durability_section(load("durability")))
     w(continued_training.section(load(continued_training.NAME)))
     w(continued_async.section(load(continued_training.NAME), load(continued_training.NAME + "-async")))
+    w(multiobjective.section(load(multiobjective.NAME)))
     w(_headlines(q, o, p))
     w(_method_section())
     DOCS.mkdir(exist_ok=True)
