@@ -42,7 +42,7 @@ class SmacishMO:
         self.TrialValue = smacish.TrialValue
         self.opt = smacish.Optimizer(
             to_configspace(problem.params, seed=seed),
-            smacish.Hyperband(problem.min_budget, problem.max_budget, eta=problem.eta),
+            smacish.Hyperband(min_budget=problem.min_budget, max_budget=problem.max_budget, eta=problem.eta),
             objectives=list(problem.objectives), seed=seed, **kwargs)
 
     def ask(self) -> Job:
