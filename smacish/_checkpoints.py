@@ -86,7 +86,7 @@ class CheckpointStore:
         # configurations whose directory may exist, by iteration (so a tell looks at its own run only)
         self._held: Dict[int, Dict[ConfigId, bytes]] = {}
         self._ids_of: Dict[bytes, Set[ConfigId]] = {}  # configuration -> its config_ids
-        self._incumbent: Optional[bytes] = None  # the incumbent at the last clean
+        self._incumbents: Set[bytes] = set()  # the incumbents at the last clean
         self.remove: Callable[[List[Path], Optional[str]], None] = _remove_here
         for info, value in optimizer.runhistory.items():  # a resumed run continues from its trials
             self.record(info, value)
@@ -142,16 +142,17 @@ class CheckpointStore:
     # ------------------------------------------------------------------ removal
     def clean(self, candidates: Optional[Set[ConfigId]] = None) -> None:
         """Remove the directories of configurations (of ``candidates``; None: all held) that
-        can never run again, but the incumbent's with ``keep="incumbent"`` (and the last
-        incumbent's, once it is no longer the incumbent)."""
-        incumbent = self.optimizer.incumbent
-        inc = config_key(incumbent) if incumbent is not None and self.settings.keep == "incumbent" else None
+        can never run again, but the incumbent's with ``keep="incumbent"`` (with several
+        objectives, those of the Pareto front), and the last incumbent's once it is not."""
+        incumbents = self.optimizer.incumbents if self.settings.keep == "incumbent" else []
+        keys = {config_key(inc.config) for inc in incumbents}
         if candidates is None:
             candidates = {cid for held in self._held.values() for cid in held}
-        elif self._incumbent is not None and self._incumbent != inc:
-            candidates |= self._ids_of.get(self._incumbent, set())
-        self._incumbent = inc
-        keep = self._ids_of.get(inc, set()) if inc is not None else set()
+        else:
+            for key in self._incumbents - keys:
+                candidates |= self._ids_of.get(key, set())
+        self._incumbents = keys
+        keep = {cid for key in keys for cid in self._ids_of.get(key, ())}
         live = self.optimizer.intensifier.live_config_ids(among=candidates)
         by_holder: Dict[Optional[str], List[Path]] = {}
         for cid in candidates - live - keep:

@@ -5,22 +5,29 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from smacish.trial import format_cost
+
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.optimizer import Optimizer
 
 
 def optimizer_html(opt: "Optimizer") -> str:
     """A table: intensifier, selector, trials, budget spent, the incumbent and its values."""
-    inc = opt.runhistory.incumbent_entry(opt.intensifier.incumbent_selection, opt.intensifier.max_budget)
+    front = opt.incumbents
+    inc = front[0] if front and not opt.objectives else None
+    best = (f"cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else
+            f"{len(front)} on the Pareto front of {', '.join(opt.objectives)}" if front else "none yet")
     rows = [
         ("intensifier", html.escape(repr(opt.intensifier))),
         ("selector", html.escape(type(opt.selector).__name__)),
         ("trials", f"{len(opt.runhistory)} finished, {len(opt.pending)} pending"),
         ("budget spent", f"{opt.budget_spent:g}"),
-        ("incumbent", f"cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else "none yet"),
+        ("incumbent", best),
     ]
     if inc is not None:
         rows += [(f"&nbsp;&nbsp;{html.escape(str(k))}", html.escape(str(v))) for k, v in dict(inc.config).items()]
+    elif front:
+        rows += [(f"&nbsp;&nbsp;config {m.config_id}", html.escape(format_cost(m.cost))) for m in front[:20]]
     if opt.output_dir is not None:
         rows.append(("output_dir", html.escape(str(opt.output_dir))))
     body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)

@@ -31,7 +31,7 @@ def optimize(opt: "Optimizer", target: Callable[..., Any], n_trials: Optional[in
     limits = Limits(n_trials, walltime_limit, budget_limit, clock=opt.clock.now, origin=0.0)
     check_optimize_args(max_retries, memory_limit, n_workers)
     n_workers = opt.n_workers if n_workers is None else n_workers
-    target = check_target(target, budget_arg, varied_arguments(opt))
+    target = check_target(target, budget_arg, varied_arguments(opt), opt.objectives)
     if checkpoints is not None and not wants_context(target):
         raise TypeError("optimize(checkpoints=...) is for a target with a 'trial' parameter, which gets "
                         "each trial's checkpoint directory; add one (def target(config, budget, trial): ...) "
@@ -75,7 +75,7 @@ def optimize(opt: "Optimizer", target: Callable[..., Any], n_trials: Optional[in
         if opt.output_dir is not None:
             opt.save()
     watch.summary()
-    return opt.incumbent
+    return [inc.config for inc in opt.incumbents] if opt.objectives else opt.incumbent
 
 
 def varied_arguments(opt: "Optimizer") -> List[str]:

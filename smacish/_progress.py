@@ -35,8 +35,12 @@ class ProgressBar:
         position = self._position()
         self.bar.update(position - self._done)
         self._done = position
-        best = self.optimizer.trajectory[-1].cost if len(self.optimizer.trajectory) else math.nan
-        self.bar.set_postfix(incumbent=f"{best:.4g}", busy=len(self.optimizer.pending), refresh=False)
+        opt = self.optimizer
+        if opt.objectives:
+            self.bar.set_postfix(front=len(opt.incumbents), busy=len(opt.pending), refresh=False)
+            return
+        best = opt.trajectory[-1].cost if len(opt.trajectory) else math.nan
+        self.bar.set_postfix(incumbent=f"{best:.4g}", busy=len(opt.pending), refresh=False)
 
     def close(self) -> None:
         self.bar.close()

@@ -43,6 +43,7 @@ def settings_of(opt: "Optimizer", selector: Union[str, ConfigSelector]) -> Dict[
         "n_workers": opt.n_workers,
         "crash_cost": opt.runhistory.crash_cost,
         "direction": opt.runhistory.direction,
+        "objectives": opt.objectives,
         "instance_features": opt.instance_features,
     }
 
@@ -147,6 +148,7 @@ class RunDirectory:
             return optimizer_class(space, unbound, selector=selector, seed=settings["seed"],
                                    n_workers=settings["n_workers"], crash_cost=settings["crash_cost"],
                                    direction=settings.get("direction", "minimize"),
+                                   objectives=settings.get("objectives"),
                                    instance_features=settings.get("instance_features"))
 
         if not _runlog.run_file(out, _runlog.EVENTS).exists():  # a partial copy: resuming would start over

@@ -175,6 +175,7 @@ def restore(opt: "Optimizer", state: Dict[str, Any]) -> Tuple[List[TrialInfo], i
         pending.append(info)
     for entry in state["trajectory"]:
         opt.trajectory.append(TrajectoryEntry(**entry))
+    opt.trajectory.resume(rh, opt.intensifier.incumbent_selection, opt.intensifier.max_budget)
     opt.intensifier.set_state(state["scheduler"], config_of)
     if state["selector"] is not None and hasattr(opt.selector, "set_state"):
         opt.selector.set_state(state["selector"])

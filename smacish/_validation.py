@@ -57,6 +57,24 @@ def direction_errors(direction: Any, intensifier: Any, warmstart: Any) -> List[s
     return errors
 
 
+def objectives_errors(objectives: Any, intensifier: Any, warmstart: Any) -> List[str]:
+    """What is wrong with ``Optimizer(objectives=...)`` given the intensifier and warm start."""
+    from smacish.runhistory import objectives_error
+
+    problem = objectives_error(objectives)
+    if problem:
+        return [problem]
+    errors = []
+    if objectives is not None and getattr(intensifier, "run_obj_time", False):
+        errors.append("objectives=[...] with run_obj_time=True: adaptive capping races one runtime "
+                      "objective; leave one of them out")
+    old = getattr(warmstart, "objectives", None)
+    if warmstart is not None and old != (list(objectives) if objectives is not None else None):
+        errors.append(f"the warm-start RunHistory has the objectives {old} and this run {objectives}; "
+                      "warm-start from a run with the same objectives")
+    return errors
+
+
 def instance_feature_errors(features: Any, intensifier: Any, selector: Any = "rf") -> List[str]:
     """What is wrong with ``Optimizer(instance_features=...)``: a vector of the same length of
     finite numbers for every one of the intensifier's instances, and no other, for a selector

@@ -46,6 +46,16 @@ class NotEnoughData(ValueError):
     """The run has too few successful configurations (or no variation in cost) to analyse."""
 
 
+def one_objective(runhistory: RunHistory, objective: Optional[str]) -> RunHistory:
+    """``runhistory`` itself, or with several objectives its copy for ``objective`` (which
+    such a run needs: a ValueError names them)."""
+    if runhistory.objectives is None and objective is None:
+        return runhistory
+    if objective is None:
+        raise ValueError(f"this run has the objectives {runhistory.objectives}: pass objective= one of them")
+    return runhistory.single_objective(objective)
+
+
 def runhistory_of(source: Any) -> RunHistory:
     """The RunHistory of an Optimizer, a RunHistory itself, or that of a run directory (a path).
 
@@ -342,9 +352,10 @@ class ForestModel:
 
 def importance(
     source: Any, budget: Optional[float] = None, *, pairs: bool = False, method: str = "auto",
-    n_trees: int = 32, seed: int = 0,
+    n_trees: int = 32, seed: int = 0, objective: Optional[str] = None,
 ) -> Any:
-    """Each hyperparameter's share of the variance of the cost (fANOVA, or permutation).
+    """Each hyperparameter's share of the variance of the cost (fANOVA, or permutation); of
+    ``objective``'s cost in a run with several objectives.
 
     ``source``: an Optimizer, a RunHistory or a run directory. ``budget``: the budget to
     analyse; by default the highest on which at least ``max(10, 2 x hyperparameters)``
@@ -373,7 +384,7 @@ def importance(
         import pandas as pd
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("importance needs pandas: pip install 'smacish[pandas]'") from err
-    runhistory = runhistory_of(source)
+    runhistory = one_objective(runhistory_of(source), objective)
     model = ForestModel.fit(runhistory, budget, n_trees=n_trees, seed=seed)
     if method == "auto":
         method = "permutation" if list(runhistory.configspace.forbidden_clauses) else "fanova"

@@ -23,7 +23,7 @@ from smacish._stats import RunStats, finished_by_status
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.trajectory import Trajectory
-from smacish.trial import StatusType, TrialInfo, charged_budget, key_from_json
+from smacish.trial import StatusType, TrialInfo, charged_budget, format_cost, key_from_json
 
 
 @dataclass
@@ -168,7 +168,7 @@ class RunView:
 def _new_runhistory(settings: dict) -> RunHistory:
     # a copy: ConfigSpace's decoder takes the dict apart, and a log replaced later needs it again
     return RunHistory(space_from_json(copy.deepcopy(settings["configspace"])), crash_cost=settings["crash_cost"],
-                      direction=settings.get("direction", "minimize"))
+                      direction=settings.get("direction", "minimize"), objectives=settings.get("objectives"))
 
 
 @dataclass
@@ -202,9 +202,15 @@ def _status(view: RunView) -> str:
         lines.append(f"damaged:     {len(view.damaged)} line(s) of {_runlog.EVENTS} cannot be read (line {shown}); "
                      "shown is what the other lines hold")
     lines += _first_errors(rh)
-    inc = rh.incumbent_entry(view.intensifier.incumbent_selection, view.intensifier.max_budget)
+    front = rh.incumbents(view.intensifier.incumbent_selection, view.intensifier.max_budget)
+    inc = front[0] if front else None
     if inc is None:
         lines.append("incumbent:   none yet")
+    elif rh.objectives:
+        lines.append(f"front:       {len(front)} configuration(s) on the Pareto front of {', '.join(rh.objectives)}, "
+                     f"on budget {inc.budget:g}")
+        for member in front[:20]:
+            lines.append(f"               config {member.config_id}: {format_cost(member.cost)}")
     else:
         lines.append(f"incumbent:   config {inc.config_id}, cost {inc.cost:.6g} on budget {inc.budget:g}")
         for name, value in dict(inc.config).items():

@@ -27,13 +27,26 @@ from smacish import _runlog
 from smacish._failures import summary_line
 from smacish._io import to_builtin
 from smacish.cli import RunView
-from smacish.trial import StatusType, TrialInfo, TrialValue
+from smacish.trial import StatusType, TrialInfo, TrialValue, format_cost
 
 DEFAULT_PORT = 8765
 _MIN_REREAD = 0.5  # seconds: several open pages share one read of the log
 IMPORTANCE_INTERVAL = 20.0  # seconds between importance computations while trials come in
 _MAX_PENDING_SHOWN = 50
 _MAX_ITERATIONS_SHOWN = 40
+
+
+def _incumbent(front: List[Any], objectives: Optional[List[str]]) -> Optional[Dict[str, Any]]:
+    """The page's incumbent box: the incumbent, or with several objectives the Pareto front
+    (each member's costs in the table)."""
+    if not front:
+        return None
+    if objectives:
+        return {"id": ", ".join(str(inc.config_id) for inc in front),
+                "cost": f"{len(front)} on the Pareto front of {', '.join(objectives)}", "budget": front[0].budget,
+                "config": {f"configuration {inc.config_id}": format_cost(inc.cost) for inc in front}}
+    inc = front[0]
+    return {"id": inc.config_id, "cost": _num(inc.cost), "budget": inc.budget, "config": to_builtin(dict(inc.config))}
 
 
 def _num(x: Optional[float]) -> Optional[float]:
@@ -108,7 +121,8 @@ class Dashboard:
         return {
             "n": n, "id": rh.find_config_id(info.config), "config_id": _cid(info.config_id),
             "budget": info.budget, "instance": info.instance, "seed": info.seed,
-            "cost": _num(value.cost), "status": value.status.value,
+            "cost": format_cost(value.cost) if isinstance(value.cost, tuple) else _num(value.cost),
+            "status": value.status.value,
             "start": _num(value.starttime), "end": _num(value.endtime), "walltime": _num(rh.walltime(info)),
             "worker": str(value.additional_info.get("worker", "in-process")).replace("tcp://", ""),
             "error": None if value.status is StatusType.SUCCESS else summary_line(value),
@@ -129,7 +143,7 @@ class Dashboard:
         view = self.view
         rh, spec = view.runhistory, view.settings["intensifier"]
         intensifier = view.intensifier
-        inc = rh.incumbent_entry(intensifier.incumbent_selection, intensifier.max_budget)
+        front = rh.incumbents(intensifier.incumbent_selection, intensifier.max_budget)
         events = self.directory / _runlog.EVENTS
         age = time.time() - events.stat().st_mtime if events.exists() else None
         status = dict(self._status)
@@ -152,12 +166,11 @@ class Dashboard:
             "run_time": view.last_event, "last_event_age": age, "damaged": view.damaged[:20],
             "n_damaged": len(view.damaged),
             "status": status,
-            "incumbent": None if inc is None else {
-                "id": inc.config_id, "cost": _num(inc.cost), "budget": inc.budget,
-                "config": to_builtin(dict(inc.config)),
-            },
-            "trajectory": [{"walltime": e.walltime, "n_trials": e.n_trials, "budget": e.budget,
-                            "cost": _num(e.cost), "id": e.config_id} for e in view.trajectory],
+            "incumbent": _incumbent(front, rh.objectives),
+            # several objectives: the trajectory logs arrivals on the front, not one cost to draw
+            "trajectory": [] if rh.objectives else [
+                {"walltime": e.walltime, "n_trials": e.n_trials, "budget": e.budget, "cost": _num(e.cost),
+                 "id": e.config_id} for e in view.trajectory],
             "iterations": self._iterations(),
             "pending": [{"config_id": _cid(i.config_id), "budget": i.budget, "instance": i.instance,
                          "seed": i.seed} for i in view.pending[:_MAX_PENDING_SHOWN]],

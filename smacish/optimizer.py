@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import warnings
 from collections import deque
 from pathlib import Path
@@ -24,15 +23,17 @@ from smacish._proposals import Proposals
 from smacish._run_directory import RunDirectory
 from smacish._seeding import Seed, as_seed
 from smacish._stats import RunStats, finished_by_status, timed
-from smacish._validation import as_configuration, direction_errors, instance_feature_errors, optimizer_errors
+from smacish._validation import (as_configuration, direction_errors, instance_feature_errors, objectives_errors,
+                                 optimizer_errors)
 from smacish._warmstart import carried_over
 from smacish.intensifiers.parallel_scheduler import ParallelScheduler
 from smacish.runhistory import RunHistory
 from smacish.runners._execute import parse_result
 from smacish.selection import SELECTORS, ConfigSelector
 from smacish.trajectory import Trajectory
+from smacish.runhistory import Incumbent
 from smacish.trial import (StatusType, TrialInfo, TrialInfoIntent, TrialValue, WaitForResults, charged_budget,
-                           check_continued)
+                           check_continued, format_cost)
 
 logger = logging.getLogger("smacish")
 
@@ -72,6 +73,11 @@ class Optimizer:
         direction: ``"minimize"`` (the default) or ``"maximize"`` the cost (an accuracy, a
             reward). Costs are kept and shown as the target returns them; the incumbent, the
             trajectory and every ranking take the best to be the highest.
+        objectives: names of several objectives (e.g. ``["error", "latency"]``), all in
+            ``direction``: the target returns a dict with a cost under each name, a trial's
+            cost is a tuple in this order, promotion ranks by non-dominated sorting and
+            crowding distance, the model proposes for a random scalarisation of them at each
+            proposal (ParEGO), and :attr:`incumbents` is the Pareto front.
         instance_features: with budgets that are instances, ``{instance: [floats]}`` (SMAC's
             instance features): the random forest learns the cost of each configuration on
             each instance from them, and so predicts it on instances not run yet.
@@ -94,12 +100,14 @@ class Optimizer:
         durable: bool = True,
         clock: Optional[RunClock] = None,
         direction: str = "minimize",
+        objectives: Optional[Sequence[str]] = None,
         instance_features: Optional[Dict[str, Sequence[float]]] = None,
         initial_configs: Optional[Sequence[Union[Configuration, Dict[str, Any]]]] = None,
         include_default: bool = False,
     ):
         errors = optimizer_errors(configspace, intensifier, selector, seed, n_workers, SELECTORS)
         errors += direction_errors(direction, intensifier, warmstart)
+        errors += objectives_errors(objectives, intensifier, warmstart)
         errors += instance_feature_errors(instance_features, intensifier, selector)
         if not isinstance(include_default, bool):
             errors.append(f"include_default is {include_default!r}, but must be True or False")
@@ -116,9 +124,9 @@ class Optimizer:
                                   if instance_features is not None else None)
         if self.instance_features is not None:
             self.selector.use_instance_features(self.instance_features)
-        self.runhistory = RunHistory(configspace, crash_cost=crash_cost, direction=direction)
+        self.runhistory = RunHistory(configspace, crash_cost=crash_cost, direction=direction, objectives=objectives)
         self.intensifier = intensifier
-        self._proposals = Proposals(self.selector, configspace)
+        self._proposals = Proposals(self.selector, configspace, self.seed, self.runhistory.n_objectives)
         intensifier.bind(self.runhistory, self._proposals, int(scheduler_seed))
         self.clock = clock if clock is not None else RunClock()  # starts at the run's first ask
         self.trajectory = Trajectory(clock=self.clock.now)
@@ -202,13 +210,13 @@ class Optimizer:
                 raise ValueError(f"trial {info.key} was told already; each trial is told once")
             raise ValueError(f"trial {getattr(info, 'key', info)!r} was never asked; tell only trials from ask()")
         if not isinstance(value, TrialValue):
-            cost, extra = parse_result(value, source=f"tell({info.key}, ...) got")
+            cost, extra = parse_result(value, source=f"tell({info.key}, ...) got", objectives=self.objectives)
             value = TrialValue(cost=cost, additional_info=extra)
         if value.status is StatusType.ABORTED and asked in self._reissue:
             raise ValueError(f"trial {info.key} was aborted already; the next ask() hands it out again")
         if value.status is StatusType.RUNNING:
             raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
-        problem = check_continued(asked, value.additional_info)
+        problem = check_continued(asked, value.additional_info) or self.runhistory.cost_error(value)
         if problem:
             raise ValueError(f"tell({info.key}, ...): {problem}")
         now = round(self.clock.now(), 6)  # as the log keeps it, so that a replay gives the same
@@ -236,11 +244,11 @@ class Optimizer:
         for callback in self.callbacks:
             callback(asked, value)
         if logger.isEnabledFor(logging.INFO):
-            best = self.trajectory[-1].cost if len(self.trajectory) else math.nan
+            best = format_cost(self.trajectory[-1].cost) if len(self.trajectory) else "nan"
             logger.info(
-                "trial %d: config_id=%s budget=%s cost=%.6g status=%s; incumbent cost %.6g%s",
-                len(self.runhistory), asked.config_id, asked.budget, value.cost, value.status.value,
-                best, " (new)" if entry else "",
+                "trial %d: config_id=%s budget=%s cost=%s status=%s; %s %s%s",
+                len(self.runhistory), asked.config_id, asked.budget, format_cost(value.cost), value.status.value,
+                "new on the front" if self.objectives else "incumbent cost", best, " (new)" if entry else "",
             )
 
     def enqueue(self, config: Union[Configuration, Dict[str, Any]], budget: Optional[float] = None) -> Configuration:
@@ -289,8 +297,31 @@ class Optimizer:
     # ------------------------------------------------------------------ reading
     @property
     def incumbent(self) -> Optional[Configuration]:
-        """The best configuration so far under the intensifier's ``incumbent_selection``."""
+        """The best configuration so far under the intensifier's ``incumbent_selection``
+        (with several objectives there is none: see :attr:`incumbents`)."""
         return self.runhistory.incumbent(self.intensifier.incumbent_selection, self.intensifier.max_budget)
+
+    @property
+    def incumbents(self) -> List[Incumbent]:
+        """The Pareto front so far, under the intensifier's ``incumbent_selection``: each
+        configuration with its id, the budget it was judged on and its costs, by first cost.
+        With one objective, the incumbent alone (or nothing).
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> import smacish
+        >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}, seed=1),
+        ...                         smacish.SuccessiveHalving(min_budget=1, max_budget=1), objectives=["a", "b"])
+        >>> _ = opt.optimize(lambda config: {"a": config["x"], "b": (1 - config["x"]) ** 2}, n_trials=20)
+        >>> front = opt.incumbents
+        >>> all(x.cost[0] < y.cost[0] and x.cost[1] > y.cost[1] for x, y in zip(front, front[1:]))
+        True
+        """
+        return self.runhistory.incumbents(self.intensifier.incumbent_selection, self.intensifier.max_budget)
+
+    @property
+    def objectives(self) -> Optional[List[str]]:
+        """The names of the objectives, or None for one."""
+        return self.runhistory.objectives
 
     @property
     def stats(self) -> RunStats:
@@ -414,10 +445,11 @@ class Optimizer:
         budget_arg: Optional[str] = None,
         catch: Catch = None,
         checkpoints: Optional[Checkpoints] = None,
-    ) -> Optional[Configuration]:
+    ) -> Union[Optional[Configuration], List[Configuration]]:
         """Run trials until the run has ``n_trials`` trials, has run ``walltime_limit``
         seconds, or has spent ``budget_limit`` (sum of budgets), whichever comes first, and
-        return the incumbent. All three count the whole run, as SMAC3's do (a second call with
+        return the incumbent (with several objectives, the configurations of the Pareto
+        front, as :attr:`incumbents` has them). All three count the whole run, as SMAC3's do (a second call with
         the same limits runs nothing: pass larger ones); the run's seconds are counted from its
         first trial's ask, across resumes, as the trajectory's and the DataFrame's ``walltime``.
 
@@ -457,6 +489,9 @@ class Optimizer:
         return _display.optimizer_html(self)
 
     def __repr__(self) -> str:
-        inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)
-        best = f", incumbent cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else ""
+        if self.objectives:
+            best = f", {len(self.incumbents)} on the Pareto front of {', '.join(self.objectives)}"
+        else:
+            inc = self.runhistory.incumbent_entry(self.intensifier.incumbent_selection, self.intensifier.max_budget)
+            best = f", incumbent cost {inc.cost:.6g} on budget {inc.budget:g}" if inc else ""
         return f"Optimizer({self.intensifier!r}, {len(self.runhistory)} trials{best})"

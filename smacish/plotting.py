@@ -35,6 +35,7 @@ from smacish.analysis import (
     budgets_of,
     check_budget,
     importance,
+    one_objective,
     runhistory_of,
     successful_costs,
 )
@@ -177,6 +178,11 @@ def plot_trajectory(
         runs = [runs] if single else list(runs)
         names = list(labels) if labels is not None else [f"run {i}" for i in range(len(runs))]
         groups = {name: [run] for name, run in zip(names, runs)}
+    for group in groups.values():
+        for run in group:
+            if getattr(getattr(_run_of(run), "runhistory", None), "objectives", None):
+                raise ValueError("this run has several objectives, so no incumbent's cost to draw over time; "
+                                 "plot_pareto_front(run) draws its front")
     fig, ax = _axes(ax)
     changes = []  # (xs, costs, budgets, line) of the single runs
     for label, group in groups.items():
@@ -245,13 +251,15 @@ def _set_budget_ticks(ax: Any, budgets: Sequence[float]) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
-def plot_learning_curves(runhistory: Any, ax: Any = None, max_configs: Optional[int] = 50) -> Any:
+def plot_learning_curves(runhistory: Any, ax: Any = None, max_configs: Optional[int] = 50,
+                         objective: Optional[str] = None) -> Any:
     """Cost against budget for each configuration (one line per configuration across the
     stages it reached), coloured by its cost on the last budget it reached; the
     ``max_configs`` that reached the highest budgets are drawn. Points a target reported with
     ``trial.report(step, cost)`` are drawn as a thin line of the same colour, the step on the
-    budget axis. ``runhistory`` may also be an Optimizer or a run directory."""
-    rh = runhistory_of(runhistory)
+    budget axis. ``runhistory`` may also be an Optimizer or a run directory; ``objective``
+    names the cost to draw in a run with several objectives."""
+    rh = one_objective(runhistory_of(runhistory), objective)
     fig, ax = _axes(ax)
     curves: dict = {}
     reported: dict = {}  # config id -> {step: cost}, later trials' points over earlier ones
@@ -349,10 +357,11 @@ def plot_worker_timeline(runhistory: Any, ax: Any = None) -> Any:
 # ---------------------------------------------------------------------- importance
 def plot_importance(
     source: Any, budget: Optional[float] = None, *, pairs: bool = False, method: str = "auto",
-    top: Optional[int] = 15, ax: Any = None,
+    top: Optional[int] = 15, ax: Any = None, objective: Optional[str] = None,
 ) -> Any:
     """Bars of :func:`smacish.analysis.importance` (share of the cost's variance, with its
     standard deviation over trees), most important at the top; ``top`` bars at most.
+    ``objective`` as in :func:`~smacish.analysis.importance`.
 
     ``source``: an Optimizer, RunHistory or run directory, or a DataFrame that
     ``importance`` returned. A run with too little data shows why instead of bars.
@@ -370,7 +379,7 @@ def plot_importance(
         frame = source
     else:
         try:
-            frame = importance(source, budget, pairs=pairs, method=method)
+            frame = importance(source, budget, pairs=pairs, method=method, objective=objective)
         except NotEnoughData as err:
             _say_empty(ax, str(err))
             return fig
@@ -413,7 +422,8 @@ def _hyperparameters(space: Any, names: Optional[Sequence[str]], n: Optional[int
     return names
 
 
-def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax: Any = None) -> Any:
+def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax: Any = None,
+               objective: Optional[str] = None) -> Any:
     """Cost against each hyperparameter, one panel each, every successful trial a dot
     coloured by its budget (colour bar); failed trials are crosses on the top edge.
 
@@ -427,7 +437,7 @@ def plot_slice(source: Any, hyperparameters: Optional[Sequence[str]] = None, ax:
     >>> [ax.get_xlabel() for ax in plot_slice(opt).axes]
     ['lr', 'units', '']
     """
-    rh = runhistory_of(source)
+    rh = one_objective(runhistory_of(source), objective)
     empty = _nothing_finished(rh, ax)
     if empty is not None:
         return empty
@@ -502,7 +512,8 @@ def _parallel_budget(rh: RunHistory, budget: Optional[float]) -> Optional[float]
     return levels[-1]
 
 
-def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: Any = None) -> Any:
+def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: Any = None,
+                              objective: Optional[str] = None) -> Any:
     """One vertical axis per hyperparameter and one for the cost; each configuration with a
     trial on ``budget`` is a line through its values, coloured by its mean cost (colour
     bar). Failed configurations are dashed grey lines with a cross above the cost axis; an
@@ -520,7 +531,7 @@ def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: A
     >>> [label.get_text() for label in fig.axes[0].get_xticklabels()], fig.axes[0].get_title()
     (['depth', 'kind', 'cost'], 'Parallel coordinates on budget 1 (5 configurations, 0 failed)')
     """
-    rh = runhistory_of(source)
+    rh = one_objective(runhistory_of(source), objective)
     empty = _nothing_finished(rh, ax)
     if empty is not None:
         return empty
@@ -605,7 +616,7 @@ def _to_value(hp: Any, vector: np.ndarray) -> np.ndarray:
 
 def plot_contour(
     source: Any, hyperparameters: Optional[Sequence[str]] = None, budget: Optional[float] = None,
-    ax: Any = None, resolution: int = 40, n_trees: int = 32, seed: int = 0,
+    ax: Any = None, resolution: int = 40, n_trees: int = 32, seed: int = 0, objective: Optional[str] = None,
 ) -> Any:
     """The forest's predicted cost over two hyperparameters, averaged over all the others
     (the fANOVA marginal), as filled contours with a colour bar; the configurations the
@@ -623,7 +634,7 @@ def plot_contour(
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('a', 'c')
     """
-    rh = runhistory_of(source)
+    rh = one_objective(runhistory_of(source), objective)
     fig, ax = _axes(ax)
     ax.set_title("Predicted cost")
     try:
@@ -695,6 +706,55 @@ def plot_brackets(intensifier: ParallelScheduler, ax: Any = None) -> Any:
 
 
 
+# ---------------------------------------------------------------------- several objectives
+def plot_pareto_front(source: Any, objectives: Optional[Sequence[str]] = None, budget: Optional[float] = None,
+                      ax: Any = None) -> Any:
+    """Two objectives against each other: every configuration with a successful trial on
+    ``budget`` (by default the one the front is judged on) as a dot, the Pareto front as a
+    staircase through its members, in the user's direction.
+
+    ``objectives``: the two to draw (names), by default the first two.
+
+    >>> import smacish
+    >>> from ConfigSpace import ConfigurationSpace
+    >>> opt = smacish.Optimizer(ConfigurationSpace({"x": (0.0, 1.0)}, seed=0), smacish.SuccessiveHalving(1, 1),
+    ...                         objectives=["a", "b"])
+    >>> _ = opt.optimize(lambda config: {"a": config["x"], "b": 1 - config["x"] ** 0.5}, n_trials=12)
+    >>> ax = plot_pareto_front(opt).axes[0]
+    >>> ax.get_xlabel(), ax.get_ylabel(), ax.get_title().startswith("Pareto front")
+    ('a', 'b', True)
+    """
+    rh = runhistory_of(source)
+    if rh.objectives is None:
+        raise ValueError("plot_pareto_front is for runs with several objectives (Optimizer(objectives=[...])); "
+                         "plot_trajectory draws a run with one")
+    names = list(objectives) if objectives is not None else rh.objectives[:2]
+    unknown = [n for n in names if n not in rh.objectives]
+    if len(names) != 2 or unknown:
+        raise ValueError(f"objectives is {names!r}, but must be two of this run's objectives {rh.objectives}")
+    i, j = (rh.objectives.index(n) for n in names)
+    fig, ax = _axes(ax, figsize=(5.5, 4.5))
+    front = rh.incumbents() if budget is None else rh.incumbents("highest_budget", max_budget=budget)
+    level = front[0].budget if front else budget
+    points = [(value.cost[i], value.cost[j]) for info, value in rh.items()
+              if value.status is StatusType.SUCCESS and info.budget == level]
+    if not points:
+        _say_empty(ax, "no successful trial yet" if level is None else f"no successful trial on budget {level:g}")
+        return fig
+    xs, ys = zip(*points)
+    ax.scatter(xs, ys, s=14, color="0.6", alpha=0.7, label=f"trials on {_budget_text(level)}")
+    members = sorted({(inc.cost[i], inc.cost[j]) for inc in front}, reverse=rh.sign < 0)
+    fx, fy = zip(*members)
+    ax.step(fx, fy, where="post", color="C3", lw=1.5)
+    ax.scatter(fx, fy, s=30, color="C3", zorder=3, label=f"Pareto front ({len(front)})")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(f"Pareto front on {_budget_text(level)}"
+                 + (" (maximised)" if rh.sign < 0 else ""))
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
 FIGURES: Dict[str, Callable[[Any], Any]] = {
     "trajectory.png": lambda run: plot_trajectory(run, x="walltime"),
     "learning_curves.png": lambda run: plot_learning_curves(run.runhistory),
@@ -708,14 +768,33 @@ FIGURES: Dict[str, Callable[[Any], Any]] = {
 """What :func:`save_all` writes: file name -> the figure of a run."""
 
 
+def _figures_of(run: Any) -> Dict[str, Callable[[Any], Any]]:
+    """``FIGURES``; with several objectives the front instead of the trajectory, and each
+    cost-based figure once per objective (``slice-<objective>.png``)."""
+    objectives = run.runhistory.objectives
+    if not objectives:
+        return FIGURES
+    figures: Dict[str, Callable[[Any], Any]] = {"pareto_front.png": lambda run: plot_pareto_front(run.runhistory)}
+    per_objective = {"learning_curves": plot_learning_curves, "importance": plot_importance, "slice": plot_slice,
+                     "parallel_coordinates": plot_parallel_coordinates, "contour": plot_contour}
+    for stem, plot in per_objective.items():
+        for name in objectives:
+            figures[f"{stem}-{name}.png"] = lambda run, plot=plot, name=name: plot(run.runhistory, objective=name)
+    figures["worker_timeline.png"] = FIGURES["worker_timeline.png"]
+    figures["brackets.png"] = FIGURES["brackets.png"]
+    return figures
+
+
 def save_all(run: Any, directory: PathLike) -> List[str]:
     """Write every figure of ``FIGURES`` of a run (an Optimizer or a run directory) as PNG
-    into ``directory``, each file atomically; returns the file names, sorted."""
+    into ``directory``, each file atomically; returns the file names, sorted. With several
+    objectives: the Pareto front, and the cost-based figures once per objective."""
     run = _run_of(run)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     plt = _plt()
-    for name, draw in FIGURES.items():
+    figures = _figures_of(run)
+    for name, draw in figures.items():
         fig = draw(run)
         try:
             buffer = io.BytesIO()
@@ -723,4 +802,4 @@ def save_all(run: Any, directory: PathLike) -> List[str]:
             atomic_write_bytes(out / name, buffer.getvalue())
         finally:
             plt.close(fig)
-    return sorted(FIGURES)
+    return sorted(figures)

@@ -7,9 +7,9 @@ import heapq
 import html
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
@@ -25,6 +25,7 @@ from smacish._io import (
     space_to_json,
     to_builtin,
 )
+from smacish._pareto import pareto_front
 from smacish.trial import StatusType, TrialInfo, TrialValue, charged_budget, check_continued
 
 INCUMBENT_SELECTIONS = ("highest_executed_budget", "highest_budget", "any_budget")
@@ -40,13 +41,14 @@ class Incumbent:
     """The best configuration under a selection rule, with the evidence for it.
 
     ``budget`` is the budget it was judged on; for instance-based runs (budget None) it is the
-    number of instance-seed pairs the cost is the mean of.
+    number of instance-seed pairs the cost is the mean of. With several objectives ``cost`` is
+    a tuple, one mean cost per objective.
     """
 
     config: Configuration
     config_id: int
     budget: float
-    cost: float
+    cost: Union[float, Tuple[float, ...]]
 
 
 class _Aggregate:
@@ -54,15 +56,24 @@ class _Aggregate:
 
     __slots__ = ("total", "n", "n_success", "stamp")
 
-    def __init__(self) -> None:
-        self.total = 0.0
+    def __init__(self, n_objectives: int = 1) -> None:
+        self.total: Any = 0.0 if n_objectives == 1 else [0.0] * n_objectives
         self.n = 0
         self.n_success = 0  # an incumbent needs one: crashes at a finite crash_cost are no result
         self.stamp = 0
 
     @property
-    def mean(self) -> float:
+    def mean(self) -> Any:
+        if isinstance(self.total, list):
+            return tuple(t / self.n for t in self.total)
         return self.total / self.n
+
+    def add(self, cost: Any) -> None:
+        if isinstance(self.total, list):
+            self.total = [t + c for t, c in zip(self.total, cost)]
+        else:
+            self.total += cost
+        self.n += 1
 
 
 class RunHistory:
@@ -80,10 +91,13 @@ class RunHistory:
     >>> rh.add(TrialInfo(a, budget=3.0), TrialValue(cost=0.4))
     >>> rh.incumbent() == a, rh.incumbent("any_budget") == b, len(rh)
     (True, True, 3)
+
+    With several ``objectives`` a trial's cost is a tuple, and :meth:`incumbents` is the Pareto
+    front (the incumbent of one objective is not defined).
     """
 
     def __init__(self, configspace: Optional[ConfigurationSpace] = None, crash_cost: Optional[float] = None,
-                 direction: str = "minimize"):
+                 direction: str = "minimize", objectives: Optional[Sequence[str]] = None):
         if configspace is not None and not isinstance(configspace, ConfigurationSpace):
             raise TypeError(
                 f"configspace must be a ConfigSpace ConfigurationSpace, got {type(configspace).__name__}"
@@ -92,6 +106,11 @@ class RunHistory:
             raise ValueError(f"direction is {direction!r}, but must be 'minimize' or 'maximize'")
         self.direction = direction
         self.sign = 1.0 if direction == "minimize" else -1.0  # costs are compared as sign * cost
+        problem = objectives_error(objectives)
+        if problem:
+            raise ValueError(problem)
+        self.objectives: Optional[List[str]] = list(objectives) if objectives else None
+        self.n_objectives = len(self.objectives) if self.objectives else 1
         crash_cost = self.sign * math.inf if crash_cost is None else float(crash_cost)
         if math.isnan(crash_cost) or self.sign * crash_cost == -math.inf:
             raise ValueError(f"crash_cost is {crash_cost}, which would make a crash the best result; use a "
@@ -110,6 +129,7 @@ class RunHistory:
         self._budgets_of: Dict[int, set] = {}
         self._heaps: Dict[float, list] = {}  # level -> heap of (mean, config id, stamp, kind, budget)
         self._levels: List[float] = []  # sorted
+        self._members: Dict[float, set] = {}  # several objectives: level -> config ids judged there
         self._budget_spent = 0.0
 
     # ------------------------------------------------------------------ adding
@@ -137,6 +157,11 @@ class RunHistory:
     def has_config(self, config: Configuration) -> bool:
         """True if ``config`` has been seen (finished or running)."""
         return config_key(config) in self._config_ids
+
+    @property
+    def n_configs(self) -> int:
+        """How many configurations have been seen (finished or running)."""
+        return len(self._configs)
 
     def get_configs(self) -> List[Configuration]:
         """Every configuration seen, in order of first appearance."""
@@ -175,7 +200,7 @@ class RunHistory:
             self.add_running(info)
             return
         self._check_space(info.config)  # before anything changes
-        problem = check_continued(info, value.additional_info)
+        problem = check_continued(info, value.additional_info) or self.cost_error(value)
         if problem:
             raise ValueError(problem)
         key = self._key(info, create=True)
@@ -195,22 +220,40 @@ class RunHistory:
         self._budget_spent += charged_budget(info, value)
         self._aggregate(key[0], info.budget, self.effective_cost(value), value.status is StatusType.SUCCESS)
 
-    def effective_cost(self, value: TrialValue) -> float:
+    def cost_error(self, value: TrialValue) -> Optional[str]:
+        """Why ``value``'s cost does not fit this history's objectives, or None. A failed trial
+        may have a single (infinite) cost in any run: it counts as ``crash_cost`` throughout."""
+        several = isinstance(value.cost, tuple)
+        if self.objectives is None and several:
+            return (f"cost is {value.cost!r}, a cost per objective, but this run has one objective; "
+                    "pass objectives=[names] to the Optimizer (or RunHistory) for several")
+        if self.objectives is not None:
+            if not several and value.status is StatusType.SUCCESS:
+                return (f"cost is {value.cost!r}, but this run has the objectives {self.objectives}: give a "
+                        f"tuple of {self.n_objectives} costs in that order")
+            if several and len(value.cost) != self.n_objectives:
+                return (f"cost is {value.cost!r}: {len(value.cost)} cost(s), but this run has "
+                        f"{self.n_objectives} objectives {self.objectives}")
+        return None
+
+    def effective_cost(self, value: TrialValue) -> Any:
         """The cost a trial counts with, lower is better: its own when it succeeded (or timed
         out with a finite cost, as runtime objectives report), ``crash_cost`` otherwise; negated
-        when the direction is ``"maximize"``."""
-        if value.status is StatusType.SUCCESS:
+        when the direction is ``"maximize"``. With several objectives, a tuple."""
+        several = self.objectives is not None
+        if value.status is StatusType.SUCCESS or (
+                value.status is StatusType.TIMEOUT and _finite(value.cost) and isinstance(value.cost, tuple) == several):
+            if several:
+                return tuple(self.sign * c for c in value.cost)
             return self.sign * value.cost
-        if value.status is StatusType.TIMEOUT and math.isfinite(value.cost):
-            return self.sign * value.cost
-        return self.sign * self.crash_cost
+        crash = self.sign * self.crash_cost
+        return (crash,) * self.n_objectives if several else crash
 
-    def _aggregate(self, cid: int, budget: Optional[float], cost: float, success: bool) -> None:
+    def _aggregate(self, cid: int, budget: Optional[float], cost: Any, success: bool) -> None:
         agg = self._aggregates.get((cid, budget))
         if agg is None:
-            agg = self._aggregates[(cid, budget)] = _Aggregate()
-        agg.total += cost
-        agg.n += 1
+            agg = self._aggregates[(cid, budget)] = _Aggregate(self.n_objectives)
+        agg.add(cost)
         agg.n_success += success
         agg.stamp += 1
         if budget is not None:
@@ -220,6 +263,9 @@ class RunHistory:
             level = budget
         else:
             level = float(agg.n)  # instance-based: judged on the number of pairs
+        if self.objectives is not None:
+            self._judge(cid, budget, level, agg)
+            return
         if not agg.n_success:
             return  # its older heap entries are stale now (stamp), so it is no candidate anywhere
         heap = self._heaps.get(level)
@@ -229,6 +275,19 @@ class RunHistory:
         # budget-based (1) before instance-based (0) keeps None from being compared with a float
         kind = 0 if budget is None else 1
         heapq.heappush(heap, (agg.mean if agg.n else math.inf, cid, agg.stamp, kind, budget))
+
+    def _judge(self, cid: int, budget: Optional[float], level: float, agg: _Aggregate) -> None:
+        """Several objectives: keep which configurations each level judges (the front is found
+        when asked); an instance-based configuration moves up a level with each pair."""
+        if budget is None and agg.n > 1:
+            self._members.get(float(agg.n - 1), set()).discard(cid)
+        if not agg.n_success or not _finite(agg.mean):
+            self._members.get(level, set()).discard(cid)
+            return
+        if level not in self._members:
+            self._members[level] = set()
+            bisect.insort(self._levels, level)
+        self._members[level].add(cid)
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -273,7 +332,12 @@ class RunHistory:
         if budget is None:
             budget = self._max_budget_of.get(cid)
         agg = self._aggregates.get((cid, None if budget is None else float(budget)))
-        return self.sign * agg.mean if agg is not None and agg.n else math.nan
+        if agg is None or not agg.n:
+            return (math.nan,) * self.n_objectives if self.objectives is not None else math.nan
+        return self._user_cost(agg.mean)
+
+    def _user_cost(self, cost: Any) -> Any:
+        return tuple(self.sign * c for c in cost) if isinstance(cost, tuple) else self.sign * cost
 
     def get_budgets(self, config: Configuration) -> List[float]:
         """Budgets ``config`` has finished trials on, ascending."""
@@ -301,11 +365,13 @@ class RunHistory:
         seen first. A configuration is a candidate on a budget only
         once a trial of it there succeeded, and only with a finite mean cost: one that only
         crashed (or timed out) is never the incumbent, whatever ``crash_cost``.
+
+        With several objectives there is no single incumbent: use :meth:`incumbents`.
         """
-        if selection not in INCUMBENT_SELECTIONS:
-            raise ValueError(
-                f"incumbent selection is {selection!r}, but must be one of {INCUMBENT_SELECTIONS}"
-            )
+        _check_selection(selection)
+        if self.objectives is not None:
+            raise ValueError(f"this run has several objectives {self.objectives}, so no single incumbent; "
+                             "use incumbents() (optimizer.incumbents), the Pareto front")
         best = None
         if selection == "highest_budget":
             if max_budget is None:
@@ -327,6 +393,51 @@ class RunHistory:
         level = budget if budget is not None else float(self._aggregates[(cid, None)].n)
         return Incumbent(self._configs[cid - 1], cid, level, self.sign * cost)
 
+    def incumbents(
+        self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None
+    ) -> List[Incumbent]:
+        """The Pareto front under ``selection``: the configurations no other dominates, with
+        the same rules as :meth:`incumbent_entry` for which budget they are judged on (with
+        ``any_budget``, each configuration's every budget competes). With one objective, the
+        incumbent alone (or nothing).
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+        >>> rh = RunHistory(cs, objectives=["error", "size"])
+        >>> for c, cost in zip(cs.sample_configuration(3), [(0.1, 9), (0.3, 2), (0.4, 5)]):
+        ...     rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=cost))
+        >>> [inc.cost for inc in rh.incumbents()]
+        [(0.1, 9.0), (0.3, 2.0)]
+        """
+        _check_selection(selection)
+        if self.objectives is None:
+            entry = self.incumbent_entry(selection, max_budget)
+            return [entry] if entry is not None else []
+        if selection == "highest_budget":
+            if max_budget is None:
+                raise ValueError("incumbent selection 'highest_budget' needs max_budget")
+            levels = [float(max_budget)] if self._members.get(float(max_budget)) else []
+        elif selection == "highest_executed_budget":
+            levels = [level for level in reversed(self._levels) if self._members.get(level)][:1]
+        else:
+            levels = [level for level in self._levels if self._members.get(level)]
+        candidates = []  # (config id, level) in the order seen, so that ties keep the first
+        for level in levels:
+            for cid in sorted(self._members[level]):
+                candidates.append((cid, level))
+        means = [self._aggregates[(cid, self._budget_key(cid, level))].mean for cid, level in candidates]
+        front, seen = [], set()
+        for index in pareto_front(means):
+            cid, level = candidates[index]
+            if cid not in seen:
+                seen.add(cid)
+                front.append(Incumbent(self._configs[cid - 1], cid, level, self._user_cost(means[index])))
+        return sorted(front, key=lambda inc: (inc.cost, inc.config_id))
+
+    def _budget_key(self, cid: int, level: float) -> Optional[float]:
+        """The aggregate key of ``cid`` judged on ``level`` (instance-based: None)."""
+        return level if (cid, level) in self._aggregates else None
+
     def _top(self, level: float) -> Optional[tuple]:
         heap = self._heaps.get(level)
         while heap:
@@ -337,6 +448,36 @@ class RunHistory:
                 return heap[0] if math.isfinite(cost) else None
             heapq.heappop(heap)  # stale: the aggregate changed since this entry
         return None
+
+    def single_objective(self, objective: str) -> "RunHistory":
+        """A copy with one of the objectives only (each trial's cost for it), for what looks at
+        one cost: importance, slice and contour plots, a warm start of a one-objective run.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> cs = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+        >>> rh = RunHistory(cs, objectives=["error", "size"])
+        >>> rh.add(TrialInfo(cs.sample_configuration(), budget=1.0), TrialValue(cost=(0.1, 9)))
+        >>> [value.cost for _, value in rh.single_objective("size").items()]
+        [9.0]
+        """
+        if self.objectives is None:
+            raise ValueError(f"objective={objective!r}, but this run has one objective; leave objective out")
+        if objective not in self.objectives:
+            raise ValueError(f"objective={objective!r}, but this run's objectives are {self.objectives}")
+        k = self.objectives.index(objective)
+
+        def one(value: TrialValue) -> TrialValue:
+            return replace(value, cost=value.cost[k] if isinstance(value.cost, tuple) else value.cost)
+        out = RunHistory(self.configspace, crash_cost=self.crash_cost, direction=self.direction)
+        for config in self._configs:
+            out.config_id(config)
+        for key, (info, value) in self._trials.items():
+            out.add(info, one(value), walltime=self._walltime.get(key))
+        for info in self._running.values():
+            out.add_running(info)
+        for info, value in self._aborted.values():
+            out.add(info, one(value))
+        return out
 
     def utilisation(self, n_workers: Optional[int] = None) -> float:
         """Busy worker-seconds / (workers x wall-clock) over the finished trials.
@@ -402,6 +543,7 @@ class RunHistory:
             "configspace": space_to_json(self.configspace) if self.configspace is not None else None,
             "crash_cost": self.crash_cost,
             "direction": self.direction,
+            "objectives": self.objectives,
             "configs": (configs_to_json(self.configspace, self._configs) if self.configspace is not None
                         else [config_to_json(c) for c in self._configs]),
             "trials": [_trial_to_json(k[0], i, v, self._walltime.get(k)) for k, (i, v) in self._trials.items()],
@@ -429,7 +571,7 @@ class RunHistory:
                 "stored one)"
             )
         direction = data.get("direction", "minimize")
-        rh = cls(configspace, crash_cost=data.get("crash_cost"), direction=direction)
+        rh = cls(configspace, crash_cost=data.get("crash_cost"), direction=direction, objectives=data.get("objectives"))
         try:
             configs = [config_from_json(configspace, c) for c in data["configs"]]
             for c in configs:
@@ -461,7 +603,9 @@ class RunHistory:
         (the run's clock when the trial was told: seconds since its first trial's ask, as in
         the trajectory; for trials added by hand, seconds from the first start to this
         trial's end) and ``incumbent_so_far`` (the
-        incumbent's cost under ``selection`` once this trial was in)."""
+        incumbent's cost under ``selection`` once this trial was in). With several objectives,
+        ``cost`` holds each trial's tuple, a column ``cost:<objective>`` each of its costs, and
+        ``incumbent_so_far`` the size of the Pareto front once the trial was in."""
         try:
             import pandas as pd
         except ImportError as err:  # pragma: no cover - depends on the environment
@@ -472,7 +616,8 @@ class RunHistory:
         # a hyperparameter named like a trial column keeps its values under "config:<name>"
         hp_columns = [f"config:{n}" if n in fixed else n for n in names]
         first_start = min((v.starttime for _, v in self._trials.values()), default=0.0)
-        replay = RunHistory(crash_cost=self.crash_cost, direction=self.direction)
+        replay = RunHistory(crash_cost=self.crash_cost, direction=self.direction, objectives=self.objectives)
+        objective_columns = [f"cost:{name}" for name in self.objectives or ()]
         rows = []
         for key, (info, value) in self._trials.items():
             row: Dict[str, Any] = {"config_id": key[0]}
@@ -480,30 +625,69 @@ class RunHistory:
             for name, column in zip(names, hp_columns):
                 row[column] = to_builtin(cfg.get(name))
             replay.add(info, value)
-            inc = replay.incumbent_entry(selection, max_budget) if selection != "highest_budget" or max_budget else None
+            judged = selection != "highest_budget" or max_budget
+            if self.objectives is not None:
+                inc = None
+                front_size = len(replay.incumbents(selection, max_budget)) if judged else 0
+                costs = value.cost if isinstance(value.cost, tuple) else (value.cost,) * self.n_objectives
+                row.update(zip(objective_columns, costs))
+            else:
+                inc = replay.incumbent_entry(selection, max_budget) if judged else None
             row.update(
                 budget=info.budget, instance=info.instance, seed=info.seed,
                 cost=value.cost, time=value.time, status=value.status.value,
                 starttime=value.starttime, endtime=value.endtime,
                 walltime=self._walltime.get(key, value.endtime - first_start),
-                incumbent_so_far=inc.cost if inc else math.nan,
+                incumbent_so_far=front_size if self.objectives is not None else inc.cost if inc else math.nan,
                 trial_config_id=info.config_id,
             )
             rows.append(row)
-        columns = ["config_id", *hp_columns, "budget", "instance", "seed", "cost", "time", "status",
+        columns = ["config_id", *hp_columns, "budget", "instance", "seed", "cost", *objective_columns, "time", "status",
                    "starttime", "endtime", "walltime", "incumbent_so_far", "trial_config_id"]
         return pd.DataFrame(rows, columns=columns)
 
     def _repr_html_(self) -> str:
-        inc = self.incumbent_entry()
         rows = [("trials", f"{len(self)} finished, {len(self._running)} running"),
                 ("configurations", str(len(self._configs))),
                 ("budget spent", f"{self.budget_spent:g}")]
+        if self.objectives is not None:
+            front = self.incumbents()
+            rows.append(("Pareto front", f"{len(front)} configuration(s) of objectives {', '.join(self.objectives)}"))
+            body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+            return f"<table><caption>RunHistory</caption>{body}</table>"
+        inc = self.incumbent_entry()
         if inc is not None:
             rows.append(("incumbent", f"config {inc.config_id}: cost {inc.cost:.6g} on budget {inc.budget:g}"))
             rows += [(f"&nbsp;&nbsp;{html.escape(str(k))}", html.escape(str(v))) for k, v in dict(inc.config).items()]
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table><caption>RunHistory</caption>{body}</table>"
+
+
+def objectives_error(objectives: Any) -> Optional[str]:
+    """Why ``objectives`` is no list of objective names, or None (None is one objective)."""
+    if objectives is None:
+        return None
+    if isinstance(objectives, str) or not isinstance(objectives, (list, tuple)):
+        return f"objectives is {objectives!r}, but must be a list of names, e.g. ['error', 'latency']"
+    if len(objectives) < 2:
+        return (f"objectives is {list(objectives)!r}: give two or more names (for one objective, "
+                "leave objectives out and return a single cost)")
+    if not all(isinstance(name, str) and name for name in objectives):
+        return f"objectives is {list(objectives)!r}, but every name must be a non-empty string"
+    if len(set(objectives)) != len(objectives):
+        return f"objectives is {list(objectives)!r}, but the names must differ"
+    if {"cost", "loss"} & set(objectives):
+        return f"objectives is {list(objectives)!r}; 'cost' and 'loss' are taken (a target's dict uses them)"
+    return None
+
+
+def _check_selection(selection: str) -> None:
+    if selection not in INCUMBENT_SELECTIONS:
+        raise ValueError(f"incumbent selection is {selection!r}, but must be one of {INCUMBENT_SELECTIONS}")
+
+
+def _finite(cost: Any) -> bool:
+    return all(map(math.isfinite, cost)) if isinstance(cost, tuple) else math.isfinite(cost)
 
 
 def _trial_to_json(cid: int, info: TrialInfo, value: Optional[TrialValue], walltime: Optional[float] = None) -> dict:

@@ -7,27 +7,34 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence, overload
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from smacish._io import PathLike, dumps, to_builtin
 from smacish.runhistory import RunHistory
+from smacish.trial import format_cost
 
 
 @dataclass(frozen=True)
 class TrajectoryEntry:
-    """One change of the incumbent (or of its cost, e.g. after a larger budget)."""
+    """One change of the incumbent (or of its cost, e.g. after a larger budget). With several
+    objectives, a configuration that entered the Pareto front, and ``cost`` its tuple."""
 
     walltime: float  # seconds since the trajectory started
     n_trials: int  # finished trials at that moment
     budget_spent: float
     budget: float  # the budget the incumbent was judged on
-    cost: float
+    cost: Union[float, Tuple[float, ...]]
     config_id: int  # RunHistory id of the incumbent
     config: dict
 
+    def __post_init__(self) -> None:
+        if isinstance(self.cost, list):  # read back from JSON
+            object.__setattr__(self, "cost", tuple(self.cost))
+
 
 class Trajectory(Sequence[TrajectoryEntry]):
-    """The incumbent over time: an entry each time it (or its cost or budget) changes.
+    """The incumbent over time: an entry each time it (or its cost or budget) changes; with
+    several objectives, an entry for each configuration that enters the Pareto front.
 
     ``clock`` gives the current time in seconds (``time.monotonic`` by default; the simulated
     runner passes its virtual clock). With ``path`` every entry is appended to that JSON-lines
@@ -50,12 +57,24 @@ class Trajectory(Sequence[TrajectoryEntry]):
         self._start = clock()
         self.path = Path(path) if path is not None else None
         self._last_key: Optional[tuple] = None
+        self._front: set = set()  # several objectives: the front at the last update
 
     def update(
         self, runhistory: RunHistory, selection: str = "highest_executed_budget",
         max_budget: Optional[float] = None,
     ) -> Optional[TrajectoryEntry]:
-        """Add an entry if the incumbent, its budget or its cost changed; return it (or None)."""
+        """Add an entry if the incumbent, its budget or its cost changed; return it (or None).
+        With several objectives, one for each new member of the front; the last is returned."""
+        if runhistory.objectives is not None:
+            front = runhistory.incumbents(selection, max_budget)
+            keys = {(inc.config_id, inc.budget, inc.cost) for inc in front}
+            entry = None
+            for inc in front:
+                if (inc.config_id, inc.budget, inc.cost) not in self._front:
+                    entry = self._entry(runhistory, inc)
+                    self.append(entry)
+            self._front = keys
+            return entry
         inc = runhistory.incumbent_entry(selection, max_budget)
         if inc is None:
             return None
@@ -63,7 +82,12 @@ class Trajectory(Sequence[TrajectoryEntry]):
         if key == self._last_key:
             return None
         self._last_key = key
-        entry = TrajectoryEntry(
+        entry = self._entry(runhistory, inc)
+        self.append(entry)
+        return entry
+
+    def _entry(self, runhistory: RunHistory, inc: Any) -> TrajectoryEntry:
+        return TrajectoryEntry(
             walltime=self._clock() - self._start,
             n_trials=len(runhistory),
             budget_spent=runhistory.budget_spent,
@@ -72,8 +96,13 @@ class Trajectory(Sequence[TrajectoryEntry]):
             config_id=inc.config_id,
             config=to_builtin(dict(inc.config)),
         )
-        self.append(entry)
-        return entry
+
+    def resume(self, runhistory: RunHistory, selection: str = "highest_executed_budget",
+               max_budget: Optional[float] = None) -> None:
+        """Take ``runhistory``'s Pareto front as the last one seen (after entries were restored
+        with :meth:`append`), so that only later arrivals are logged."""
+        if runhistory.objectives is not None:
+            self._front = {(inc.config_id, inc.budget, inc.cost) for inc in runhistory.incumbents(selection, max_budget)}
 
     def append(self, entry: TrajectoryEntry) -> None:
         """Add an entry (and append it to the file, when there is one)."""
@@ -125,5 +154,5 @@ class Trajectory(Sequence[TrajectoryEntry]):
         return iter(self._entries)
 
     def __repr__(self) -> str:
-        last = f", last cost {self._entries[-1].cost:.6g}" if self._entries else ""
+        last = f", last cost {format_cost(self._entries[-1].cost)}" if self._entries else ""
         return f"Trajectory({len(self)} entries{last})"

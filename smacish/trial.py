@@ -9,8 +9,9 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple, Union
 
+import numpy as np
 from ConfigSpace import Configuration
 
 ConfigId = Tuple[int, int, int]
@@ -117,11 +118,16 @@ class TrialInfo:
 class TrialValue:
     """What came back from a trial: its cost, how long it took, how it ended.
 
+    With several objectives (``Optimizer(objectives=[...])``) ``cost`` is a tuple, one cost
+    per objective in their order.
+
     >>> TrialValue(cost=0.25, time=1.5).status
     <StatusType.SUCCESS: 'SUCCESS'>
+    >>> TrialValue(cost=[0.1, 20]).cost
+    (0.1, 20.0)
     """
 
-    cost: float
+    cost: Union[float, Tuple[float, ...]]
     time: float = 0.0
     status: StatusType = StatusType.SUCCESS
     starttime: float = 0.0
@@ -137,18 +143,25 @@ class TrialValue:
                 raise ValueError(
                     f"status must be a StatusType ({accepted}), got {self.status!r}"
                 ) from None
-        object.__setattr__(self, "cost", _as_float("cost", self.cost))
+        if isinstance(self.cost, (tuple, list, np.ndarray)):  # several objectives
+            costs = tuple(_as_float("cost", c) for c in self.cost)
+            if not costs:
+                raise ValueError("cost is an empty sequence; give one cost per objective")
+            object.__setattr__(self, "cost", costs)
+        else:
+            object.__setattr__(self, "cost", _as_float("cost", self.cost))
+            costs = (self.cost,)
         object.__setattr__(self, "time", _as_float("time", self.time))
         object.__setattr__(self, "starttime", _as_float("starttime", self.starttime))
         object.__setattr__(self, "endtime", _as_float("endtime", self.endtime))
-        if self.status is StatusType.SUCCESS and not math.isfinite(self.cost):
+        if any(map(math.isnan, costs)):
+            raise ValueError(
+                f"cost is {self.cost!r} with status {self.status.value}: NaN is no cost; use a number (or inf) instead"
+            )
+        if self.status is StatusType.SUCCESS and not all(map(math.isfinite, costs)):
             raise ValueError(
                 f"cost is {self.cost!r} with status SUCCESS; a successful trial needs a finite "
                 "cost. Report a failed trial with status=StatusType.CRASHED."
-            )
-        if math.isnan(self.cost):
-            raise ValueError(
-                f"cost is NaN with status {self.status.value}; use a number (or inf) instead"
             )
         if not (self.time >= 0):
             raise ValueError(f"time must be >= 0 seconds, got {self.time!r}")
@@ -249,6 +262,17 @@ def charged_budget(info: TrialInfo, value: TrialValue) -> float:
         return 1.0
     previous = value.additional_info.get("continued_from")
     return info.budget - float(previous) if previous is not None else info.budget
+
+
+def format_cost(cost: Union[float, Tuple[float, ...]], spec: str = ".6g") -> str:
+    """A cost for people: ``0.25``, or ``(0.1, 20)`` with several objectives.
+
+    >>> format_cost(0.25), format_cost((0.1, 20.0))
+    ('0.25', '(0.1, 20)')
+    """
+    if isinstance(cost, tuple):
+        return "(" + ", ".join(format(c, spec) for c in cost) + ")"
+    return format(cost, spec)
 
 
 def _as_float(name: str, value: Any) -> float:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Se
 
 from ConfigSpace import Configuration
 
+from smacish._pareto import pareto_order
 from smacish.intensifiers._sh_run import Pair, _Member, launch, trial_from_state, trial_state
 from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue, key_from_json, key_to_json
 
@@ -135,7 +136,11 @@ class AsyncBracket:
         the rung's results, kept ranked as they come so that an ask costs O(top) and not a sort."""
         found = self._candidates.get(rung)
         if found is None:
-            top = self._ranked[rung][:n_promotable(len(self._ranked[rung]), self.eta)]
+            ranked = self._ranked[rung]
+            if ranked and isinstance(ranked[0][1], tuple):  # several objectives: by Pareto order
+                done = sorted((row for row in ranked if not row[0]), key=lambda row: row[2])
+                ranked = [done[i] for i in pareto_order([row[1] for row in done])] + [row for row in ranked if row[0]]
+            top = ranked[:n_promotable(len(ranked), self.eta)]
             found = [row[3] for row in top if not row[0] and self.rung_of[row[3]] == rung]
             self._candidates[rung] = found
         return found

@@ -10,6 +10,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequenc
 
 from ConfigSpace import Configuration
 
+from smacish._pareto import pareto_order
 from smacish.intensifiers._brackets import Schedule
 from smacish.trial import ConfigId, StatusType, TrialInfo, TrialValue, key_from_json, key_to_json
 
@@ -38,6 +39,21 @@ def launch(run: Any, info: TrialInfo, cutoff: Optional[float]) -> Optional[Trial
     return info if run.scheduler.claim(run, info) else None
 
 
+def best_first(members: List[Any], cost_of: Callable[[Any], Any]) -> List[Any]:
+    """``members`` (each with a ``config_id``) best first by ``cost_of``: lowest cost, ties by
+    config_id; with several objectives (tuple costs) by non-dominated sorting and crowding
+    distance (:func:`~smacish._pareto.pareto_order`), ties by config_id."""
+    members = sorted(members, key=lambda m: m.config_id)
+    costs = [cost_of(m) for m in members]
+    if costs and isinstance(costs[0], tuple):
+        return [members[i] for i in pareto_order(costs)]
+    return [members[i] for i in sorted(range(len(members)), key=lambda i: costs[i])]
+
+
+def _cost_from_json(cost: Any) -> Any:
+    return tuple(float(c) for c in cost) if isinstance(cost, list) else float(cost)
+
+
 class _Member:
     """A configuration inside one run: its id and its results, stage by stage."""
 
@@ -51,18 +67,22 @@ class _Member:
         self.failed: Dict[int, bool] = {}
         self.capped = False
 
-    def record(self, stage: int, cost: float, ok: bool) -> None:
+    def record(self, stage: int, cost: Any, ok: bool) -> None:
         self.costs.setdefault(stage, []).append(cost)
-        self.runtimes[stage] = self.runtimes.get(stage, 0.0) + cost
+        if not isinstance(cost, tuple):  # several objectives have no runtime to cap
+            self.runtimes[stage] = self.runtimes.get(stage, 0.0) + cost
         if not ok:
             self.failed[stage] = True
 
-    def stage_cost(self, stage: int, cumulative: bool) -> float:
-        """Mean cost at ``stage``; with instance budgets, over every pair so far."""
+    def stage_cost(self, stage: int, cumulative: bool) -> Any:
+        """Mean cost at ``stage`` (a tuple of means with several objectives); with instance
+        budgets, over every pair so far."""
         if cumulative:
             costs = [c for s in range(stage + 1) for c in self.costs.get(s, ())]
         else:
             costs = self.costs.get(stage, [])
+        if costs and isinstance(costs[0], tuple):
+            return tuple(sum(column) / len(costs) for column in zip(*costs))
         return sum(costs) / len(costs)
 
     def runtime(self, stage: int, cumulative: bool) -> float:
@@ -82,7 +102,7 @@ class _Member:
     @classmethod
     def from_state(cls, state: Dict[str, Any], config_of: Callable[[int], Configuration]) -> "_Member":
         member = cls(config_of(state["config"]), tuple(state["config_id"]))
-        member.costs = {int(stage): [float(c) for c in costs] for stage, costs in state["costs"]}
+        member.costs = {int(stage): [_cost_from_json(c) for c in costs] for stage, costs in state["costs"]}
         member.runtimes = {int(stage): float(t) for stage, t in state["runtimes"]}
         member.failed = {int(stage): True for stage in state["failed"]}
         member.capped = bool(state["capped"])
@@ -224,9 +244,9 @@ class SHRun:
             return
         n_next = self.schedule[self.stage + 1][0]
         cumulative = self.scheduler.instance_mode
-        ranked = sorted(
-            (m for m in self.members if m.promotable(self.stage, len(self._member_pairs(m, self.stage)))),
-            key=lambda m: (m.stage_cost(self.stage, cumulative), m.config_id),
+        ranked = best_first(
+            [m for m in self.members if m.promotable(self.stage, len(self._member_pairs(m, self.stage)))],
+            lambda m: m.stage_cost(self.stage, cumulative),
         )
         promoted = sorted(ranked[:n_next], key=lambda m: m.config_id[2])
         self.stage += 1

@@ -19,7 +19,9 @@ import traceback
 import warnings
 import weakref
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 from smacish.trial import StatusType, TrialContext, TrialInfo, TrialValue, check_continued
 
@@ -28,21 +30,25 @@ CONTEXT_ARGUMENT = "trial"  # passed only to a target that names it (never throu
 
 
 class BoundTarget:
-    """The user's target with the names its parameters go by, e.g. ``{"budget": "epochs"}``.
+    """The user's target with the names its parameters go by, e.g. ``{"budget": "epochs"}``,
+    and, in a run with several objectives, their names (the target's dict holds a cost under
+    each, see :func:`parse_result`).
 
-    Made by :func:`check_target` when ``budget_arg`` names the budget's parameter; picklable
-    (when the target is), so Dask ships it like the target itself.
+    Made by :func:`check_target` when ``budget_arg`` names the budget's parameter or the run
+    has several objectives; picklable (when the target is), so Dask ships it like the target.
     """
 
-    def __init__(self, fn: Callable[..., Any], names: Dict[str, str]):
+    def __init__(self, fn: Callable[..., Any], names: Dict[str, str], objectives: Optional[Sequence[str]] = None):
         self.fn = fn
         self.names = dict(names)  # our argument name -> the target's parameter name
+        self.objectives = list(objectives) if objectives else None
 
     def __call__(self, config: Any, **kwargs: Any) -> Any:
         return self.fn(config, **{self.names[k]: v for k, v in kwargs.items() if k in self.names})
 
     def __repr__(self) -> str:
-        return f"BoundTarget({_name(self.fn)}, {self.names})"
+        objectives = f", objectives={self.objectives}" if self.objectives else ""
+        return f"BoundTarget({_name(self.fn)}, {self.names}{objectives})"
 
 
 def _name(target: Callable) -> str:
@@ -94,12 +100,13 @@ def target_kwargs(target: Callable, info: TrialInfo, context: Optional[TrialCont
 
 
 def check_target(target: Callable, budget_arg: Optional[str] = None,
-                 needs: Sequence[str] = ()) -> Callable:
+                 needs: Sequence[str] = (), objectives: Optional[Sequence[str]] = None) -> Callable:
     """``target`` as the runners call it, checked before the first trial.
 
     The configuration goes to the first parameter; ``budget``, ``seed`` and ``instance`` go by
     name to the parameters of those names (or to ``**kwargs``), the budget to ``budget_arg``
-    when given; a parameter named ``trial`` gets a :class:`~smacish.trial.TrialContext`. A
+    when given; a parameter named ``trial`` gets a :class:`~smacish.trial.TrialContext`. With
+    several ``objectives`` the target's dict of costs is read by their names. A
     required parameter that nothing fills is a ``TypeError`` naming the function;
     a target that cannot receive an argument in ``needs`` (one that varies in this run) gets a
     warning, since every trial would then run it the same way.
@@ -111,7 +118,7 @@ def check_target(target: Callable, budget_arg: Optional[str] = None,
         raise TypeError(f"target must be callable, got {type(target).__name__}")
     params = _parameters(target)
     if params is None:  # nothing to check: call it and see
-        return target
+        return BoundTarget(target, {}, objectives) if objectives else target
     name = _name(target)
     shown = f"{name}{inspect.signature(target)}"
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -152,42 +159,71 @@ def check_target(target: Callable, budget_arg: Optional[str] = None,
                 + (" (or pass budget_arg= naming the budget's parameter)" if arg == "budget" else ""),
                 UserWarning, stacklevel=4,
             )
-    return BoundTarget(target, names) if names is not None else target
+    if objectives and names is None:
+        names = {a: a for a in filled}
+    return BoundTarget(target, names, objectives) if names is not None else target
 
 
-def parse_result(result: Any, source: str = "the target returned") -> Tuple[float, Dict[str, Any]]:
+def parse_result(result: Any, source: str = "the target returned",
+                 objectives: Optional[Sequence[str]] = None) -> Tuple[Union[float, Tuple[float, ...]], Dict[str, Any]]:
     """A float cost, or a dict with ``cost`` (or HpBandSter's ``loss``) and other keys as info.
 
     The one rule for what a target returns and what :meth:`Optimizer.tell` takes: a real number
-    (numpy scalars too) or such a dict. Raises ``ValueError`` for anything else (strings, bools,
-    NaN, infinity).
+    (numpy scalars too) or such a dict. With several ``objectives``: a dict with a cost under
+    each objective's name (or ``cost``: a sequence, one per objective), or such a sequence; the
+    cost is then a tuple in the objectives' order. Raises ``ValueError`` for anything else
+    (strings, bools, NaN, infinity, a missing objective, a sequence of the wrong length).
 
     >>> parse_result({"cost": 0.5, "epochs": 3})
     (0.5, {'epochs': 3})
+    >>> parse_result({"error": 0.1, "latency": 20, "epochs": 3}, objectives=["error", "latency"])
+    ((0.1, 20.0), {'epochs': 3})
     """
     info: Dict[str, Any] = {}
+    several = objectives is not None and len(objectives) > 1
     if isinstance(result, dict):
-        info = {k: v for k, v in result.items() if k not in ("cost", "loss")}
-        if "cost" in result:
-            result = result["cost"]
-        elif "loss" in result:
-            result = result["loss"]
+        if several and all(name in result for name in objectives):
+            info = {k: v for k, v in result.items() if k not in objectives}
+            result = [result[name] for name in objectives]
+        elif "cost" in result or "loss" in result:
+            info = {k: v for k, v in result.items() if k not in ("cost", "loss")}
+            result = result["cost"] if "cost" in result else result["loss"]
+        elif several:
+            missing = [name for name in objectives if name not in result]
+            raise ValueError(f"{source} a dict without the objective(s) {missing}: keys {sorted(result)}; "
+                             f"return one cost under each of {list(objectives)}")
         else:
             raise ValueError(f"{source} a dict without 'cost' or 'loss': keys {sorted(result)}")
+    if isinstance(result, (tuple, list, np.ndarray)):
+        cost: Union[float, Tuple[float, ...]] = tuple(_one_cost(c, source) for c in result)
+        if objectives is not None and len(cost) != len(objectives):
+            raise ValueError(f"{source} {len(cost)} cost(s) {cost}, but the run has {len(objectives)} "
+                             f"objective(s) {list(objectives)}")
+        if objectives is None:
+            raise ValueError(f"{source} a sequence {result!r} as the cost, but the run has one objective: "
+                             "return a number, or pass objectives=[...] to the Optimizer")
+        return cost, info
+    if several:
+        raise ValueError(f"{source} {type(result).__name__} {result!r}, but the run has objectives "
+                         f"{list(objectives)}: return a dict with a cost under each name")
+    return _one_cost(result, source), info
+
+
+def _one_cost(value: Any, source: str) -> float:
     try:
-        if isinstance(result, (bool, str, bytes)):  # float("0.5") works, but a string here is a bug
-            raise TypeError(result)
-        cost = float(result)
+        if isinstance(value, (bool, str, bytes)):  # float("0.5") works, but a string here is a bug
+            raise TypeError(value)
+        cost = float(value)
     except (TypeError, ValueError):
         raise ValueError(
-            f"{source} {type(result).__name__} {result!r}; it must return a number "
+            f"{source} {type(value).__name__} {value!r}; it must return a number "
             "or a dict with 'cost'"
         ) from None
     if math.isnan(cost):
         raise ValueError(f"{source} NaN as the cost")
     if not math.isfinite(cost):
         raise ValueError(f"{source} {cost} as the cost")
-    return cost, info
+    return cost
 
 
 def failed_value(message: str, status: StatusType = StatusType.CRASHED, lost: bool = False,
@@ -234,7 +270,7 @@ def call_target(target: Callable, info: TrialInfo, context: Optional[TrialContex
     t0 = time.perf_counter()
     error: Optional[BaseException] = None
     try:
-        cost, extra = parse_result(target(info.config, **kwargs))
+        cost, extra = parse_result(target(info.config, **kwargs), objectives=getattr(target, "objectives", None))
         if context is not None:
             extra = {**context.result_info(), **extra}
         problem = check_continued(info, extra)

@@ -263,6 +263,8 @@ class RandomForestSelector:
         self._data.update(runhistory)
         if self._restore is not None:
             self._rebuild(runhistory)
+        if hasattr(runhistory, "weights"):  # several objectives: new weights, a new fit
+            self._pool = None
         explore = self._rng.random() < self.random_fraction
         level = self._data.model_level(self.min_points_in_model)
         if level is None or explore:

@@ -73,7 +73,7 @@ class TrainingData:
         self._rows: Dict[int, np.ndarray] = {}  # config id -> encoded row
         # instance-based runs: (config id, instance) -> [sum of successful costs, successes, crashes]
         self._pairs: Dict[Tuple[int, Optional[str]], List[float]] = {}
-        self._runhistory_id: Optional[int] = None
+        self._runhistory_id: Optional[Tuple[int, int]] = None
         self._n_read = 0
 
     @property
@@ -84,9 +84,11 @@ class TrainingData:
     def update(self, runhistory: RunHistory, limit: Optional[int] = None) -> int:
         """Read the trials added since the last call (up to the first ``limit`` of the
         RunHistory); returns how many were new."""
-        if id(runhistory) != self._runhistory_id or len(runhistory) < self._n_read:
+        # a scalarised view of several objectives is new at each proposal (its version says so)
+        identity = (id(runhistory), getattr(runhistory, "version", 0))
+        if identity != self._runhistory_id or len(runhistory) < self._n_read:
             self.__init__(self.encoder)
-            self._runhistory_id = id(runhistory)
+            self._runhistory_id = identity
         new = 0
         for info, value in islice(runhistory.items(), self._n_read, limit):
             cid = runhistory.config_id(info.config)
