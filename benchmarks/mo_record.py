@@ -86,23 +86,30 @@ def run_one(mod: Any, variant: str, problem_name: str, seed: int, units: float) 
 # ---------------------------------------------------------------------------------------------
 # judging a recorded run
 # ---------------------------------------------------------------------------------------------
+def _top_budget_true_values(problem: Any, record: Dict[str, Any]) -> Tuple[np.ndarray, np.ndarray]:
+    """The cumulative budget (units) after each evaluation at ``max_budget``, and the true
+    objective values of those evaluations' configurations."""
+    rows = np.asarray(record["rows"], dtype=float).reshape(-1, 6)
+    cum = np.cumsum(rows[:, 3]) / problem.max_budget if len(rows) else np.zeros(0)
+    top = np.flatnonzero(np.abs(rows[:, 2] - problem.max_budget) <= 1e-9 * problem.max_budget)
+    names = [p.name for p in problem.params]
+    pts = [problem.true_values(dict(zip(names, record["xs"][i]))) for i in top]
+    return cum[top], np.asarray(pts, dtype=float).reshape(-1, 2)
+
+
 def front_found(problem: Any, record: Dict[str, Any], spent: Optional[float] = None) -> np.ndarray:
     """The true objective values of the configurations evaluated at ``max_budget`` within the
     first ``spent`` units of budget (all, when None), as an (n, 2) array (dominated points
     included; the hypervolume ignores them)."""
-    rows = np.asarray(record["rows"], dtype=float).reshape(-1, 6)
-    cum = np.cumsum(rows[:, 3]) / problem.max_budget if len(rows) else np.zeros(0)
-    top = np.abs(rows[:, 2] - problem.max_budget) <= 1e-9 * problem.max_budget
-    keep = top if spent is None else top & (cum <= spent + BUDGET_TOL)
-    names = [p.name for p in problem.params]
-    pts = [problem.true_values(dict(zip(names, record["xs"][i]))) for i in np.flatnonzero(keep)]
-    return np.asarray(pts, dtype=float).reshape(-1, 2)
+    cum, pts = _top_budget_true_values(problem, record)
+    return pts if spent is None else pts[cum <= spent + BUDGET_TOL]
 
 
 def regret_at(problem: Any, record: Dict[str, Any], spent: Sequence[float]) -> List[float]:
     """Hypervolume regret after each budget in ``spent`` (units of ``max_budget``)."""
     true_hv = problem.true_hypervolume()
-    return [hypervolume_regret(front_found(problem, record, s), problem.reference, true_hv) for s in spent]
+    cum, pts = _top_budget_true_values(problem, record)
+    return [hypervolume_regret(pts[cum <= s + BUDGET_TOL], problem.reference, true_hv) for s in spent]
 
 
 def top_budget_evaluations(problem: Any, record: Dict[str, Any], spent: float) -> int:

@@ -209,7 +209,9 @@ def table(result: Dict[str, Any]) -> str:
                f"x {len(s['problems'])} problems; geometric mean of the ratios [bootstrap 95 %], Wilcoxon p, "
                "smacish wins/losses; regrets floored at 1e-4):\n")
     out.append(headline_table(by, s["problems"]))
-    out.append(_verdict(comparisons(by, s["problems"])))
+    comps = comparisons(by, s["problems"])
+    if comps:
+        out.append(_verdict(comps))
     mismatches = front_mismatches(result)
     if any(r.get("record", {}).get("reported") for b in result["batches"].values() for r in b.get("runs", [])):
         out.append("smacish's `opt.incumbents` was checked against the recorded evaluations in every run: "
@@ -241,10 +243,60 @@ def section(result: Optional[Dict[str, Any]]) -> str:
         "(`TPESampler`, MOTPE on several objectives) and with `NSGAIISampler` (population 50), every trial at budget 27 "
         "(Optuna cannot prune a multi-objective study); SMAC3's `MultiFidelityFacade` with "
         "`Scenario(objectives=[...], n_trials=` the evaluations Hyperband's budget buys`)`, with ParEGO (its "
-        "multi-objective example) and with the facade's default mean aggregation. Random search at budget 27 "
-        "and smacish with random configurations are there for scale.\n")
+        "multi-objective example) and with the facade's default mean aggregation, both with "
+        "`incumbent_selection='highest_budget'` (with the default, SMAC3 2.4.1 fails an assertion in `update_incumbents` "
+        "during a multi-fidelity, multi-objective run: SMAC3 issue #1050, the maintainers' workaround). "
+        "NSGA-II's first generation is its population, drawn at random: with 50 evaluations it never breeds one. "
+        "Random search at budget 27 and smacish with random configurations are there for scale.\n")
+    from benchmarks import report
+
+    if (report.IMG / PLOT).exists():
+        out.append(f"![hypervolume regret against budget](img/{PLOT})\n")
     out.append(table(result))
     return "\n".join(out)
+
+
+PLOT = "bench-multiobjective.png"
+GRID_POINTS = 101
+
+
+def plot(result: Dict[str, Any]) -> Path:
+    """Median hypervolume regret against budget spent, one line per library (quartile band),
+    one panel per problem; saved as docs/img/bench-multiobjective.png."""
+    from benchmarks import report
+
+    plt = report._plt()
+    s = result["settings"]
+    grid = np.linspace(0.0, float(s["units"]), GRID_POINTS)
+    curves: Dict[str, Dict[str, List[List[float]]]] = {}
+    for batch in result["batches"].values():
+        for r in batch.get("runs", []):
+            if "record" in r:
+                curves.setdefault(r["problem"], {}).setdefault(r["variant"], []).append(
+                    regret_at(get_mo_problem(r["problem"]), r["record"], grid))
+    problems = [p for p in s["problems"] if p in curves]
+    fig, axes = plt.subplots(1, len(problems), figsize=(5.0 * len(problems), 3.8), squeeze=False)
+    colours = dict(zip([OURS] + PEERS + REFERENCES, plt.get_cmap("tab10").colors))
+    for ax, problem in zip(axes.flat, problems):
+        for variant in [v for v in [OURS] + PEERS + REFERENCES if v in curves[problem]]:
+            q = np.quantile(np.asarray(curves[problem][variant]), [0.25, 0.5, 0.75], axis=0)
+            ax.plot(grid, q[1], label=LABELS[variant], color=colours[variant], lw=2.2 if variant == OURS else 1.2,
+                    drawstyle="steps-post", ls=":" if variant in REFERENCES else "-")
+            ax.fill_between(grid, q[0], q[2], color=colours[variant], alpha=0.1, step="post")
+        ax.set_yscale("log")
+        ax.set_title(f"{problem} ({len(s['seeds'])} seeds)", fontsize=10)
+        ax.set_xlabel("budget spent (evaluations at budget 27)", fontsize=8)
+        ax.set_ylabel("hypervolume regret", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    report.IMG.mkdir(parents=True, exist_ok=True)
+    path = report.IMG / PLOT
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
 
 
 def write_section(text: str, path: Optional[Path] = None) -> Path:
@@ -277,7 +329,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     name = NAME + ("-dev" if args.dev else "")
     if args.docs:
-        print(f"wrote {write_section(section(load(NAME)))}")
+        result = load(NAME)
+        if result is not None:
+            print(f"wrote {plot(result)}")
+        print(f"wrote {write_section(section(result))}")
         return 0
     if args.table:
         result = load(name)

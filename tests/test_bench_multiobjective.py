@@ -180,7 +180,10 @@ def _result(per_variant: dict) -> dict:
             "command": "python -m benchmarks.multiobjective --seeds 6"}
 
 
-def test_outcomes_comparisons_and_the_docs_section(tmp_path):
+def test_outcomes_comparisons_and_the_docs_section(tmp_path, monkeypatch):
+    import benchmarks.report as report
+
+    monkeypatch.setattr(report, "IMG", tmp_path / "img")
     seeds = range(6)
     spread = {s: [0.0, 0.5, 1.0, 0.25] for s in seeds}  # four points of the front
     narrow = {s: [0.0, 0.1] for s in seeds}
@@ -195,7 +198,10 @@ def test_outcomes_comparisons_and_the_docs_section(tmp_path):
     assert set(comps) == {"optuna-tpe", "smac-mf-parego"}
     assert comps["optuna-tpe"]["overall"].wins == 12 and comps["optuna-tpe"]["overall"].ratio < 1
     assert comps["smac-mf-parego"]["zdt1"].ratio == pytest.approx(1.0) and "zdt2" not in comps["smac-mf-parego"]
+    assert "img/" not in mo.section(result)  # no plot yet
+    assert mo.plot(result).exists()
     text = mo.section(result)
+    assert f"(img/{mo.PLOT})" in text
     assert text.startswith(mo.SECTION) and "smacish's final regret is lower (better) than Optuna TPESampler" in text
     assert "| **smacish (default: RF, Hyperband)** |" in text
 
@@ -235,3 +241,32 @@ def test_the_script_runs_a_batch_in_a_subprocess_and_stores_it(tmp_path, monkeyp
     assert "random search at budget 27" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         mo.main(["--table"])  # nothing stored under the held-out name
+
+
+def test_smacish_s_adapter_reports_the_front_of_what_it_was_told():
+    from benchmarks import mo_record
+    from benchmarks.peers import smacish_mo
+
+    record = mo_record.run_one(smacish_mo, smacish_mo.DEFAULT, "zdt1", 0, 3)
+    assert 3 <= sum(r[3] for r in record["rows"]) / 27 < 4
+    assert record["reported"]["costs"]  # budget 27 was reached: there is a front
+    result = {"batches": {"smacish-mo": {"runs": [{"variant": smacish_mo.DEFAULT, "problem": "zdt1", "seed": 0,
+                                                  "record": record}]}}}
+    assert mo.front_mismatches(result) == []
+
+
+def test_docs_rewrites_only_its_section_from_the_stored_result(tmp_path, monkeypatch, capsys):
+    import benchmarks.report as report
+    import benchmarks.runner as runner
+
+    monkeypatch.setattr(runner, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(report, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(report, "IMG", tmp_path / "docs" / "img")
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "benchmarks.md"
+    page.write_text("# B\n\n## Held out\n\nkeep me\n\n## Other headline ratios\n\nh\n")
+    runner.save(mo.NAME, _result({mo.OURS: {"zdt1": {0: [0.0, 1.0]}}, "optuna-tpe": {"zdt1": {0: [0.5]}}}))
+    assert mo.main(["--docs"]) == 0
+    text = page.read_text()
+    assert "keep me" in text and text.count(mo.SECTION) == 1 and (tmp_path / "docs" / "img" / mo.PLOT).exists()
+    assert "| **smacish (default: RF, Hyperband)** |" in text
