@@ -312,7 +312,22 @@ PROBLEMS: Dict[str, Callable[[], Problem]] = {
 (measured by :func:`fidelity_correlation`, printed in the report)."""
 
 
+def make_noise() -> Problem:
+    """Pure noise: every evaluation an independent standard normal draw, whatever the
+    configuration or budget, so that no promotion carries evidence (regret is always 0). Used
+    only to count what a promotion rule spends (:mod:`benchmarks.promotion_evidence`)."""
+    params = [Param("x1", "float", 0.0, 1.0), Param("x2", "float", 0.0, 1.0)]
+    return _synthetic("noise", params, lambda x, z: 0.0, 0.0, noise_hi=1.0, noise_lo=1.0,
+                      description="pure noise: N(0, 1) at every budget, independent of the configuration")
+
+
+DIAGNOSTIC: Dict[str, Callable[[], Problem]] = {"noise": make_noise}
+"""Problems that measure a mechanism, not search quality: in no problem set."""
+
+
 def get_problem(name: str) -> Problem:
+    if name in DIAGNOSTIC:
+        return DIAGNOSTIC[name]()
     if name not in PROBLEMS:
         raise ValueError(f"problem is {name!r}, but must be one of {sorted(PROBLEMS)}")
     return PROBLEMS[name]()

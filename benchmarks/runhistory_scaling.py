@@ -121,7 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
               f"median {last['median_us'] / first['median_us']:.2f}x (quadratic would be ~{growth:.0f}x)")
     inc = results[-1]["incumbent"]
     if inc is not None:
-        print(f"incumbent at N={results[-1]['n']}: config {inc.config_id}, budget {inc.budget:g}, cost {inc.cost:.4f}")
+        print(f"incumbent at N={results[-1]['n']}: config {inc.config_number}, budget {inc.budget:g}, cost {inc.cost:.4f}")
     return results
 
 

@@ -90,7 +90,7 @@ for _ in range(44):
                                       starttime=start, endtime=time.time()))
     if opt.trajectory[-1].n_trials == len(opt.runhistory):      # the incumbent just changed
         entry = opt.trajectory[-1]
-        print(f"trial {entry.n_trials:2d}: incumbent config {entry.config_id} "
+        print(f"trial {entry.n_trials:2d}: incumbent config {entry.config_number} "
               f"on budget {entry.budget:.3g}, validation error {entry.cost:.4f}")
 """),
     code("""
@@ -104,10 +104,10 @@ One row per trial, with `walltime` (seconds since the first trial started) and
 """),
     code("""
 trials = opt.runhistory.to_dataframe()
-trials[["config_id", "kernel", "C", "gamma", "budget", "cost", "walltime", "incumbent_so_far"]].tail(8)
+trials[["config_number", "kernel", "C", "gamma", "budget", "cost", "walltime", "incumbent_so_far"]].tail(8)
 """),
     code("""
-opt.trajectory.to_dataframe()[["walltime", "n_trials", "budget", "cost", "config_id"]]
+opt.trajectory.to_dataframe()[["walltime", "n_trials", "budget", "cost", "config_number"]]
 """),
     md("""
 ## Plots

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import replace
-from typing import Any, Iterator, List, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -27,35 +27,23 @@ def dominates(a: Costs, b: Costs) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
-def non_dominated_fronts(costs: Sequence[Costs]) -> List[List[int]]:
+def non_dominated_fronts(costs: Sequence[Costs], limit: Optional[int] = None) -> List[List[int]]:
     """Indices of ``costs`` sorted into fronts: the first front is dominated by none, the
-    second only by the first, and so on (Deb et al. 2002's fast non-dominated sort).
+    second only by the first, and so on (each peeled off the rest with :func:`pareto_front`);
+    with ``limit``, only until the fronts hold that many points.
 
     >>> non_dominated_fronts([(1, 3), (2, 2), (3, 3), (2, 1)])
     [[0, 3], [1], [2]]
     """
-    n = len(costs)
-    beaten_by = [0] * n  # how many dominate i
-    beats: List[List[int]] = [[] for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if dominates(costs[i], costs[j]):
-                beats[i].append(j)
-                beaten_by[j] += 1
-            elif dominates(costs[j], costs[i]):
-                beats[j].append(i)
-                beaten_by[i] += 1
+    remaining = list(range(len(costs)))
     fronts: List[List[int]] = []
-    current = [i for i in range(n) if beaten_by[i] == 0]
-    while current:
-        fronts.append(current)
-        following = []
-        for i in current:
-            for j in beats[i]:
-                beaten_by[j] -= 1
-                if beaten_by[j] == 0:
-                    following.append(j)
-        current = sorted(following)
+    taken = 0
+    while remaining and (limit is None or taken < limit):
+        front = [remaining[p] for p in pareto_front([costs[i] for i in remaining])]
+        fronts.append(front)
+        taken += len(front)
+        chosen = set(front)
+        remaining = [i for i in remaining if i not in chosen]
     return fronts
 
 
@@ -81,28 +69,36 @@ def crowding_distances(costs: Sequence[Costs], front: Sequence[int]) -> List[flo
     return distance
 
 
-def pareto_order(costs: Sequence[Costs]) -> List[int]:
+def pareto_order(costs: Sequence[Costs], limit: Optional[int] = None) -> List[int]:
     """Indices of ``costs``, best first: by front, then by crowding distance (larger first, so
-    that a promotion keeps the front spread out), then by index.
+    that a promotion keeps the front spread out), then by index; with ``limit``, at least the
+    best ``limit`` (whole fronts), not necessarily all.
 
     >>> pareto_order([(3, 3), (0, 4), (2, 2), (4, 0), (1, 2.5)])
     [1, 3, 2, 4, 0]
     """
     order: List[int] = []
-    for front in non_dominated_fronts(costs):
+    for front in non_dominated_fronts(costs, limit):
         distance = crowding_distances(costs, front)
         order += [front[p] for p in sorted(range(len(front)), key=lambda p: (-distance[p], front[p]))]
     return order
 
 
 def pareto_front(costs: Sequence[Costs]) -> List[int]:
-    """Indices of the non-dominated members of ``costs``, in their order (duplicates all kept).
+    """Indices of the non-dominated members of ``costs``, ascending (equal costs all kept).
+
+    In lexicographic order a point comes after every point that dominates it, and a point
+    dominated by anyone is dominated by a member of the front, so one pass that checks each
+    point against the front found so far suffices: O(n x front size).
 
     >>> pareto_front([(1, 3), (2, 2), (3, 3), (2, 1)])
     [0, 3]
     """
-    fronts = non_dominated_fronts(costs)
-    return fronts[0] if fronts else []
+    front: List[int] = []
+    for i in sorted(range(len(costs)), key=lambda i: (tuple(costs[i]), i)):
+        if not any(dominates(costs[j], costs[i]) for j in front):
+            front.append(i)
+    return sorted(front)
 
 
 def random_weights(rng: np.random.Generator, n_objectives: int) -> np.ndarray:
@@ -133,7 +129,7 @@ def parego(costs: np.ndarray, weights: np.ndarray, rho: float = 0.05) -> np.ndar
 class ScalarizedHistory:
     """What a model sees of a RunHistory with several objectives: every trial with one cost,
     ParEGO's scalarisation of its costs under ``weights`` (crashes stay inf). It answers the
-    questions the selectors ask of a RunHistory (``items``, ``effective_cost``, ``config_id``,
+    questions the selectors ask of a RunHistory (``items``, ``effective_cost``, ``config_number``,
     ``has_config``, ``get_config``, ``sign``, ``len``); a new one per proposal, so that each
     proposal follows its own random weights."""
 
@@ -160,11 +156,11 @@ class ScalarizedHistory:
     def effective_cost(self, value: Any) -> float:
         return value.cost if value.status is StatusType.SUCCESS else math.inf
 
-    def config_id(self, config: Any) -> int:
-        return self.runhistory.config_id(config)
+    def config_number(self, config: Any) -> int:
+        return self.runhistory.config_number(config)
 
     def has_config(self, config: Any) -> bool:
         return self.runhistory.has_config(config)
 
-    def get_config(self, config_id: int) -> Any:
-        return self.runhistory.get_config(config_id)
+    def get_config(self, config_number: int) -> Any:
+        return self.runhistory.get_config(config_number)

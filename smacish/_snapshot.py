@@ -79,7 +79,7 @@ class Writer:
         extra_index: Dict[bytes, int] = {}
 
         def ref(config: Configuration) -> int:
-            cid = rh.find_config_id(config)
+            cid = rh.find_config_number(config)
             if cid is not None:
                 return cid - 1
             key = config_key(config)
@@ -164,7 +164,7 @@ def restore(opt: "Optimizer", state: Dict[str, Any]) -> Tuple[List[TrialInfo], i
     config_of = configs.__getitem__
     rh = opt.runhistory
     for config in configs[:state["n_runhistory_configs"]]:
-        rh.config_id(config)
+        rh.config_number(config)
     for row in state["trials"]:
         rh.add(trial_from_state(row[:6], config_of), _value_from_row(row[6:12]),
                walltime=row[12] if len(row) > 12 else None)
@@ -174,7 +174,7 @@ def restore(opt: "Optimizer", state: Dict[str, Any]) -> Tuple[List[TrialInfo], i
         rh.add_running(info)
         pending.append(info)
     for entry in state["trajectory"]:
-        opt.trajectory.append(TrajectoryEntry(**entry))
+        opt.trajectory.append(TrajectoryEntry.from_dict(entry))
     opt.trajectory.resume(rh, opt.intensifier.incumbent_selection, opt.intensifier.max_budget)
     opt.intensifier.set_state(state["scheduler"], config_of)
     if state["selector"] is not None and hasattr(opt.selector, "set_state"):

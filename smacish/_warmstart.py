@@ -29,7 +29,7 @@ def carried_over(previous: RunHistory, space: ConfigurationSpace) -> Tuple[List[
     trials: List[Tuple[TrialInfo, TrialValue]] = []
     skipped = 0
     for info, value in previous.items():
-        cid = previous.config_id(info.config)
+        cid = previous.config_number(info.config)
         if cid not in moved:
             moved[cid] = _carry_over(info.config, space, same)
         config = moved[cid]

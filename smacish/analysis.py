@@ -91,7 +91,7 @@ def successful_costs(runhistory: RunHistory) -> Dict[Optional[float], Dict[int, 
         ok = value.status is StatusType.SUCCESS or value.status is StatusType.TIMEOUT
         if ok and math.isfinite(value.cost):  # an infinite cost is no cost a model can learn
             budget = None if info.budget is None else float(info.budget)
-            out.setdefault(budget, {}).setdefault(runhistory.config_id(info.config), []).append(value.cost)
+            out.setdefault(budget, {}).setdefault(runhistory.config_number(info.config), []).append(value.cost)
     return out
 
 

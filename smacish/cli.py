@@ -210,9 +210,9 @@ def _status(view: RunView) -> str:
         lines.append(f"front:       {len(front)} configuration(s) on the Pareto front of {', '.join(rh.objectives)}, "
                      f"on budget {inc.budget:g}")
         for member in front[:20]:
-            lines.append(f"               config {member.config_id}: {format_cost(member.cost)}")
+            lines.append(f"               config {member.config_number}: {format_cost(member.cost)}")
     else:
-        lines.append(f"incumbent:   config {inc.config_id}, cost {inc.cost:.6g} on budget {inc.budget:g}")
+        lines.append(f"incumbent:   config {inc.config_number}, cost {inc.cost:.6g} on budget {inc.budget:g}")
         for name, value in dict(inc.config).items():
             lines.append(f"               {name} = {value}")
     for info in view.pending[:20]:

@@ -42,11 +42,11 @@ def _incumbent(front: List[Any], objectives: Optional[List[str]]) -> Optional[Di
     if not front:
         return None
     if objectives:
-        return {"id": ", ".join(str(inc.config_id) for inc in front),
+        return {"id": ", ".join(str(inc.config_number) for inc in front),
                 "cost": f"{len(front)} on the Pareto front of {', '.join(objectives)}", "budget": front[0].budget,
-                "config": {f"configuration {inc.config_id}": format_cost(inc.cost) for inc in front}}
+                "config": {f"configuration {inc.config_number}": format_cost(inc.cost) for inc in front}}
     inc = front[0]
-    return {"id": inc.config_id, "cost": _num(inc.cost), "budget": inc.budget, "config": to_builtin(dict(inc.config))}
+    return {"id": inc.config_number, "cost": _num(inc.cost), "budget": inc.budget, "config": to_builtin(dict(inc.config))}
 
 
 def _num(x: Optional[float]) -> Optional[float]:
@@ -119,7 +119,7 @@ class Dashboard:
     def _row(self, n: int, info: TrialInfo, value: TrialValue) -> Dict[str, Any]:
         rh = self.view.runhistory
         return {
-            "n": n, "id": rh.find_config_id(info.config), "config_id": _cid(info.config_id),
+            "n": n, "id": rh.find_config_number(info.config), "config_id": _cid(info.config_id),
             "budget": info.budget, "instance": info.instance, "seed": info.seed,
             "cost": format_cost(value.cost) if isinstance(value.cost, tuple) else _num(value.cost),
             "status": value.status.value,
@@ -170,7 +170,7 @@ class Dashboard:
             # several objectives: the trajectory logs arrivals on the front, not one cost to draw
             "trajectory": [] if rh.objectives else [
                 {"walltime": e.walltime, "n_trials": e.n_trials, "budget": e.budget, "cost": _num(e.cost),
-                 "id": e.config_id} for e in view.trajectory],
+                 "id": e.config_number} for e in view.trajectory],
             "iterations": self._iterations(),
             "pending": [{"config_id": _cid(i.config_id), "budget": i.budget, "instance": i.instance,
                          "seed": i.seed} for i in view.pending[:_MAX_PENDING_SHOWN]],

@@ -269,11 +269,11 @@ def plot_learning_curves(runhistory: Any, ax: Any = None, max_configs: Optional[
             continue
         points = value.additional_info.get("reports") or ()
         if points:
-            reported.setdefault(rh.config_id(info.config), {}).update({float(s): float(c) for s, c in points})
+            reported.setdefault(rh.config_number(info.config), {}).update({float(s): float(c) for s, c in points})
         if _failed(value):
             failed.append(info.budget)
         else:
-            curves.setdefault(rh.config_id(info.config), set()).add(info.budget)
+            curves.setdefault(rh.config_number(info.config), set()).add(info.budget)
     ranked = sorted(curves, key=lambda c: (-len(curves[c]), c))
     if max_configs is not None:
         ranked = ranked[:max_configs]
@@ -543,7 +543,7 @@ def plot_parallel_coordinates(source: Any, budget: Optional[float] = None, ax: A
     fig, ax = _axes(ax, figsize=(max(6.0, 1.4 * (d + 1)), 4))
     level = _parallel_budget(rh, budget)
     costs = successful_costs(rh).get(level, {})
-    tried = {rh.config_id(i.config) for i, _ in rh.items()
+    tried = {rh.config_number(i.config) for i, _ in rh.items()
              if (None if i.budget is None else float(i.budget)) == level}
     ok_ids = sorted(costs)
     failed_ids = sorted(tried - set(costs))

@@ -7,6 +7,7 @@ import heapq
 import html
 import json
 import math
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -46,9 +47,15 @@ class Incumbent:
     """
 
     config: Configuration
-    config_id: int
+    config_number: int  # its number in the RunHistory (``TrialInfo.config_id`` is the triplet)
     budget: float
     cost: Union[float, Tuple[float, ...]]
+
+    @property
+    def config_id(self) -> int:
+        """Deprecated name of :attr:`config_number` (``config_id`` is a trial's triplet)."""
+        _renamed("Incumbent.config_id", "Incumbent.config_number")
+        return self.config_number
 
 
 class _Aggregate:
@@ -133,8 +140,9 @@ class RunHistory:
         self._budget_spent = 0.0
 
     # ------------------------------------------------------------------ adding
-    def config_id(self, config: Configuration) -> int:
-        """The stable integer id of ``config`` (1, 2, ... in order of first appearance)."""
+    def config_number(self, config: Configuration) -> int:
+        """The number of ``config`` in this history: 1, 2, ... in order of first appearance,
+        the same for look-alike configurations (not the ``config_id`` triplet of a trial)."""
         key = config_key(config)
         cid = self._config_ids.get(key)
         if cid is None:
@@ -144,15 +152,25 @@ class RunHistory:
             self._config_ids[key] = cid
         return cid
 
-    def find_config_id(self, config: Configuration) -> Optional[int]:
-        """The id of ``config`` if it has been seen, else None (nothing is added)."""
+    def find_config_number(self, config: Configuration) -> Optional[int]:
+        """The number of ``config`` if it has been seen, else None (nothing is added)."""
         return self._config_ids.get(config_key(config))
 
-    def get_config(self, config_id: int) -> Configuration:
-        """The configuration with that id."""
-        if not 1 <= config_id <= len(self._configs):
-            raise KeyError(f"no configuration with id {config_id} (ids run 1..{len(self._configs)})")
-        return self._configs[config_id - 1]
+    def config_id(self, config: Configuration) -> int:
+        """Deprecated name of :meth:`config_number`."""
+        _renamed("RunHistory.config_id()", "RunHistory.config_number()")
+        return self.config_number(config)
+
+    def find_config_id(self, config: Configuration) -> Optional[int]:
+        """Deprecated name of :meth:`find_config_number`."""
+        _renamed("RunHistory.find_config_id()", "RunHistory.find_config_number()")
+        return self.find_config_number(config)
+
+    def get_config(self, config_number: int) -> Configuration:
+        """The configuration with that number."""
+        if not 1 <= config_number <= len(self._configs):
+            raise KeyError(f"no configuration number {config_number} (they run 1..{len(self._configs)})")
+        return self._configs[config_number - 1]
 
     def has_config(self, config: Configuration) -> bool:
         """True if ``config`` has been seen (finished or running)."""
@@ -432,7 +450,7 @@ class RunHistory:
             if cid not in seen:
                 seen.add(cid)
                 front.append(Incumbent(self._configs[cid - 1], cid, level, self._user_cost(means[index])))
-        return sorted(front, key=lambda inc: (inc.cost, inc.config_id))
+        return sorted(front, key=lambda inc: (inc.cost, inc.config_number))
 
     def _budget_key(self, cid: int, level: float) -> Optional[float]:
         """The aggregate key of ``cid`` judged on ``level`` (instance-based: None)."""
@@ -470,7 +488,7 @@ class RunHistory:
             return replace(value, cost=value.cost[k] if isinstance(value.cost, tuple) else value.cost)
         out = RunHistory(self.configspace, crash_cost=self.crash_cost, direction=self.direction)
         for config in self._configs:
-            out.config_id(config)
+            out.config_number(config)
         for key, (info, value) in self._trials.items():
             out.add(info, one(value), walltime=self._walltime.get(key))
         for info in self._running.values():
@@ -498,7 +516,7 @@ class RunHistory:
     # ------------------------------------------------------------------ helpers
     def _key(self, info: TrialInfo, create: bool) -> Optional[TrialKey]:
         if create:
-            cid = self.config_id(info.config)
+            cid = self.config_number(info.config)
         else:
             cid = self._config_ids.get(config_key(info.config))
             if cid is None:
@@ -575,7 +593,7 @@ class RunHistory:
         try:
             configs = [config_from_json(configspace, c) for c in data["configs"]]
             for c in configs:
-                rh.config_id(c)
+                rh.config_number(c)
             for row in data["trials"]:
                 info, value = _trial_from_json(row, configs)
                 rh.add(info, value, walltime=row.get("walltime"))
@@ -598,7 +616,8 @@ class RunHistory:
         return cls.from_json(data, configspace, source=str(path))
 
     def to_dataframe(self, selection: str = "highest_executed_budget", max_budget: Optional[float] = None) -> "Any":
-        """One row per finished trial, in the order told (needs pandas): config id, every
+        """One row per finished trial, in the order told (needs pandas): ``config_number`` (the
+        configuration's number in this history), ``config_id`` (the trial's triplet), every
         hyperparameter, budget, instance, seed, cost, status, start/end time, ``walltime``
         (the run's clock when the trial was told: seconds since its first trial's ask, as in
         the trajectory; for trials added by hand, seconds from the first start to this
@@ -611,8 +630,8 @@ class RunHistory:
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe needs pandas: pip install 'smacish[pandas]'") from err
         names = list(self.configspace.keys()) if self.configspace is not None else []
-        fixed = {"config_id", "budget", "instance", "seed", "cost", "time", "status", "starttime",
-                 "endtime", "walltime", "incumbent_so_far", "trial_config_id"}
+        fixed = {"config_number", "config_id", "budget", "instance", "seed", "cost", "time", "status", "starttime",
+                 "endtime", "walltime", "incumbent_so_far"}
         # a hyperparameter named like a trial column keeps its values under "config:<name>"
         hp_columns = [f"config:{n}" if n in fixed else n for n in names]
         first_start = min((v.starttime for _, v in self._trials.values()), default=0.0)
@@ -620,7 +639,7 @@ class RunHistory:
         objective_columns = [f"cost:{name}" for name in self.objectives or ()]
         rows = []
         for key, (info, value) in self._trials.items():
-            row: Dict[str, Any] = {"config_id": key[0]}
+            row: Dict[str, Any] = {"config_number": key[0], "config_id": info.config_id}
             cfg = dict(info.config)
             for name, column in zip(names, hp_columns):
                 row[column] = to_builtin(cfg.get(name))
@@ -639,11 +658,10 @@ class RunHistory:
                 starttime=value.starttime, endtime=value.endtime,
                 walltime=self._walltime.get(key, value.endtime - first_start),
                 incumbent_so_far=front_size if self.objectives is not None else inc.cost if inc else math.nan,
-                trial_config_id=info.config_id,
             )
             rows.append(row)
-        columns = ["config_id", *hp_columns, "budget", "instance", "seed", "cost", *objective_columns, "time", "status",
-                   "starttime", "endtime", "walltime", "incumbent_so_far", "trial_config_id"]
+        columns = ["config_number", "config_id", *hp_columns, "budget", "instance", "seed", "cost", *objective_columns,
+                   "time", "status", "starttime", "endtime", "walltime", "incumbent_so_far"]
         return pd.DataFrame(rows, columns=columns)
 
     def _repr_html_(self) -> str:
@@ -657,10 +675,15 @@ class RunHistory:
             return f"<table><caption>RunHistory</caption>{body}</table>"
         inc = self.incumbent_entry()
         if inc is not None:
-            rows.append(("incumbent", f"config {inc.config_id}: cost {inc.cost:.6g} on budget {inc.budget:g}"))
+            rows.append(("incumbent", f"config {inc.config_number}: cost {inc.cost:.6g} on budget {inc.budget:g}"))
             rows += [(f"&nbsp;&nbsp;{html.escape(str(k))}", html.escape(str(v))) for k, v in dict(inc.config).items()]
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table><caption>RunHistory</caption>{body}</table>"
+
+
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(f"{old} is now {new}: config_id names a trial's (iteration, budget index, running index) "
+                  "triplet; a RunHistory numbers its configurations", DeprecationWarning, stacklevel=3)
 
 
 def objectives_error(objectives: Any) -> Optional[str]:

@@ -204,7 +204,7 @@ class HyperbandSearchCV(BaseSearchCV):
             inc = opt.runhistory.incumbent_entry(opt.intensifier.incumbent_selection, opt.intensifier.max_budget)
             self.best_index_ = next(i for i, (info, value) in enumerate(trials)
                                     if value.status is StatusType.SUCCESS and info.budget == inc.budget
-                                    and opt.runhistory.config_id(info.config) == inc.config_id)
+                                    and opt.runhistory.config_number(info.config) == inc.config_number)
         if hasattr(self, "best_index_"):
             self.best_params_ = params[self.best_index_]
             key = "mean_test_score" if not multimetric else f"mean_test_{refit_metric}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union, overload
@@ -24,12 +25,27 @@ class TrajectoryEntry:
     budget_spent: float
     budget: float  # the budget the incumbent was judged on
     cost: Union[float, Tuple[float, ...]]
-    config_id: int  # RunHistory id of the incumbent
+    config_number: int  # the incumbent's number in the RunHistory
     config: dict
 
     def __post_init__(self) -> None:
         if isinstance(self.cost, list):  # read back from JSON
             object.__setattr__(self, "cost", tuple(self.cost))
+
+    @property
+    def config_id(self) -> int:
+        """Deprecated name of :attr:`config_number` (``config_id`` is a trial's triplet)."""
+        warnings.warn("TrajectoryEntry.config_id is now TrajectoryEntry.config_number: config_id names a trial's "
+                      "triplet", DeprecationWarning, stacklevel=2)
+        return self.config_number
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrajectoryEntry":
+        """An entry as :func:`dataclasses.asdict` wrote it (also by versions that named
+        ``config_number`` ``config_id``)."""
+        if "config_id" in data and "config_number" not in data:
+            data = {("config_number" if k == "config_id" else k): v for k, v in data.items()}
+        return cls(**data)
 
 
 class Trajectory(Sequence[TrajectoryEntry]):
@@ -67,10 +83,10 @@ class Trajectory(Sequence[TrajectoryEntry]):
         With several objectives, one for each new member of the front; the last is returned."""
         if runhistory.objectives is not None:
             front = runhistory.incumbents(selection, max_budget)
-            keys = {(inc.config_id, inc.budget, inc.cost) for inc in front}
+            keys = {(inc.config_number, inc.budget, inc.cost) for inc in front}
             entry = None
             for inc in front:
-                if (inc.config_id, inc.budget, inc.cost) not in self._front:
+                if (inc.config_number, inc.budget, inc.cost) not in self._front:
                     entry = self._entry(runhistory, inc)
                     self.append(entry)
             self._front = keys
@@ -78,7 +94,7 @@ class Trajectory(Sequence[TrajectoryEntry]):
         inc = runhistory.incumbent_entry(selection, max_budget)
         if inc is None:
             return None
-        key = (inc.config_id, inc.budget, inc.cost)
+        key = (inc.config_number, inc.budget, inc.cost)
         if key == self._last_key:
             return None
         self._last_key = key
@@ -93,7 +109,7 @@ class Trajectory(Sequence[TrajectoryEntry]):
             budget_spent=runhistory.budget_spent,
             budget=inc.budget,
             cost=inc.cost,
-            config_id=inc.config_id,
+            config_number=inc.config_number,
             config=to_builtin(dict(inc.config)),
         )
 
@@ -102,12 +118,12 @@ class Trajectory(Sequence[TrajectoryEntry]):
         """Take ``runhistory``'s Pareto front as the last one seen (after entries were restored
         with :meth:`append`), so that only later arrivals are logged."""
         if runhistory.objectives is not None:
-            self._front = {(inc.config_id, inc.budget, inc.cost) for inc in runhistory.incumbents(selection, max_budget)}
+            self._front = {(inc.config_number, inc.budget, inc.cost) for inc in runhistory.incumbents(selection, max_budget)}
 
     def append(self, entry: TrajectoryEntry) -> None:
         """Add an entry (and append it to the file, when there is one)."""
         self._entries.append(entry)
-        self._last_key = (entry.config_id, entry.budget, entry.cost)
+        self._last_key = (entry.config_number, entry.budget, entry.cost)
         if self.path is not None:
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(dumps(asdict(entry)) + "\n")
@@ -125,7 +141,7 @@ class Trajectory(Sequence[TrajectoryEntry]):
                     continue
                 try:
                     data = json.loads(line)
-                    entry = TrajectoryEntry(**data)
+                    entry = TrajectoryEntry.from_dict(data)
                 except (json.JSONDecodeError, TypeError) as err:
                     raise ValueError(f"{path}, line {lineno}: not a trajectory entry ({err})") from None
                 traj.append(entry)
@@ -137,7 +153,7 @@ class Trajectory(Sequence[TrajectoryEntry]):
             import pandas as pd
         except ImportError as err:  # pragma: no cover
             raise ImportError("to_dataframe needs pandas: pip install 'smacish[pandas]'") from err
-        columns = ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_id", "config"]
+        columns = ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_number", "config"]
         return pd.DataFrame([asdict(e) for e in self._entries], columns=columns)
 
     @overload

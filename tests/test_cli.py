@@ -87,7 +87,7 @@ def test_status_of_a_finished_run(finished_run) -> None:
     assert "Hyperband(min_budget=1, max_budget=9, eta=3)" in text and "seed 0" in text
     assert f"trials:      30 finished, 0 pending; budget spent {opt.runhistory.budget_spent:g}" in text
     inc = opt.runhistory.incumbent_entry()
-    assert f"incumbent:   config {inc.config_id}, cost {inc.cost:.6g} on budget {inc.budget:g}" in text
+    assert f"incumbent:   config {inc.config_number}, cost {inc.cost:.6g} on budget {inc.budget:g}" in text
     assert re.search(rf"x = {re.escape(str(dict(inc.config)['x']))}", text)
     assert "pending:" not in text
 
@@ -192,8 +192,9 @@ def test_export_csv_is_the_runhistory(finished_run, tmp_path) -> None:
     assert list(exported.columns) == list(expected.columns)
     for column in ("walltime", "incumbent_so_far"):
         assert column in exported.columns
-    for column in ("config_id", "x", "y", "budget", "cost", "walltime", "incumbent_so_far"):
+    for column in ("config_number", "x", "y", "budget", "cost", "walltime", "incumbent_so_far"):
         assert exported[column].tolist() == pytest.approx(expected[column].tolist()), column
+    assert exported["config_id"].tolist() == [str(cid) for cid in expected["config_id"]]
     assert exported["status"].tolist() == ["SUCCESS"] * 30
     # the run's clock at each tell: told in order, so it never goes back, and it ends where the run's clock was
     assert exported["walltime"].is_monotonic_increasing and exported["walltime"].iloc[0] >= 0

@@ -101,7 +101,7 @@ def check_against(state: Dict[str, Any], rh: smacish.RunHistory, trajectory) -> 
     assert state["n_trials"] == len(rh)
     assert state["budget_spent"] == rh.budget_spent
     inc = rh.incumbent_entry()
-    assert state["incumbent"]["id"] == inc.config_id
+    assert state["incumbent"]["id"] == inc.config_number
     assert state["incumbent"]["cost"] == inc.cost and state["incumbent"]["budget"] == inc.budget
     assert state["incumbent"]["config"] == pytest.approx(dict(inc.config))
     assert [e["cost"] for e in state["trajectory"]] == [e.cost for e in trajectory]
@@ -110,7 +110,7 @@ def check_against(state: Dict[str, Any], rh: smacish.RunHistory, trajectory) -> 
     rows = state["trials"]
     assert len(rows) == len(rh)
     for n, (row, (info, value)) in enumerate(zip(rows, rh.items()), start=1):
-        assert row["n"] == n and row["id"] == rh.find_config_id(info.config)
+        assert row["n"] == n and row["id"] == rh.find_config_number(info.config)
         assert row["config_id"] == ".".join(map(str, info.config_id))
         assert row["budget"] == info.budget and row["status"] == value.status.value
         assert row["cost"] == (value.cost if math.isfinite(value.cost) else None)
@@ -497,7 +497,7 @@ def test_the_page_in_a_headless_browser(tmp_path, server) -> None:
             page.wait_for_function("document.body.dataset.trials === '40'", timeout=30000)
             inc = opt.runhistory.incumbent_entry()
             assert float(page.text_content("#incumbent-cost")) == pytest.approx(inc.cost, rel=1e-5)
-            assert page.text_content("#incumbent-what") == f"configuration {inc.config_id}, on budget {inc.budget:g}"
+            assert page.text_content("#incumbent-what") == f"configuration {inc.config_number}, on budget {inc.budget:g}"
             assert page.get_attribute("#dask-link", "href") == "http://127.0.0.1:8787/status"
             assert page.locator("#trial-table tr").count() == 41  # a header and the 40 trials
             assert "CRASHED" in page.text_content("#status-table")

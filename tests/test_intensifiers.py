@@ -366,7 +366,7 @@ def flip_cost(info) -> float:
 
 
 def best_trial(opt, budget=None):
-    items = [(v.cost, opt.runhistory.config_id(i.config), i) for i, v in opt.runhistory.items()
+    items = [(v.cost, opt.runhistory.config_number(i.config), i) for i, v in opt.runhistory.items()
              if budget is None or i.budget == budget]
     return min(items, key=lambda t: t[:2])[2]
 

@@ -282,12 +282,12 @@ def test_the_trajectory_logs_each_arrival_on_the_front(tmp_path):
                             objectives=["f1", "f2"], output_dir=tmp_path / "run")
     opt.optimize(lambda config: zdt1(config), n_trials=30)
     entries = list(opt.trajectory)
-    front = {(inc.config_id, inc.cost) for inc in opt.incumbents}
-    assert front <= {(e.config_id, e.cost) for e in entries}
+    front = {(inc.config_number, inc.cost) for inc in opt.incumbents}
+    assert front <= {(e.config_number, e.cost) for e in entries}
     assert all(isinstance(e.cost, tuple) for e in entries)
     opt.close()
     back = smacish.Trajectory.load(tmp_path / "run" / "trajectory.jsonl")
-    assert [(e.config_id, e.cost) for e in back] == [(e.config_id, e.cost) for e in entries]
+    assert [(e.config_number, e.cost) for e in back] == [(e.config_number, e.cost) for e in entries]
 
 
 @pytest.mark.parametrize("asynchronous", [False, True])
@@ -336,8 +336,8 @@ def test_checkpoints_of_every_front_member_are_kept(tmp_path):
 
 def _trial_ids(opt):
     """The trial config_ids of the front's configurations (their checkpoint directories)."""
-    front = {inc.config_id for inc in opt.incumbents}
-    return {info.config_id for info, _ in opt.runhistory.items() if opt.runhistory.config_id(info.config) in front}
+    front = {inc.config_number for inc in opt.incumbents}
+    return {info.config_id for info, _ in opt.runhistory.items() if opt.runhistory.config_number(info.config) in front}
 
 
 # ---------------------------------------------------------------------- plots and analysis

@@ -109,7 +109,7 @@ def trajectory(points) -> Trajectory:
     traj = Trajectory(clock=lambda: 0.0)
     for i, (t, cost) in enumerate(points):
         traj.append(TrajectoryEntry(walltime=t, n_trials=i + 1, budget_spent=float(i + 1), budget=1.0,
-                                    cost=cost, config_id=i + 1, config={"x": 0.0}))
+                                    cost=cost, config_number=i + 1, config={"x": 0.0}))
     return traj
 
 
@@ -434,7 +434,7 @@ def test_parallel_coordinates_one_line_per_configuration_on_the_budget(run) -> N
     render(fig)
     # a Hyperband run: by default the highest budget with two successful configurations
     fig = plotting.plot_parallel_coordinates(run)
-    on_9 = {run.runhistory.config_id(i.config) for i, _ in run.runhistory.items() if i.budget == 9}
+    on_9 = {run.runhistory.config_number(i.config) for i, _ in run.runhistory.items() if i.budget == 9}
     assert len(on_9) >= 2
     assert fig.axes[0].get_title() == f"Parallel coordinates on budget 9 ({len(on_9)} configurations, 0 failed)"
     fig = plotting.plot_parallel_coordinates(run, budget=3)

@@ -213,7 +213,7 @@ def hand_made() -> smacish.RunHistory:
 def test_dataframe_walltime_and_incumbent_so_far(hand_made) -> None:
     df = hand_made.to_dataframe()
     assert len(df) == 5
-    assert df["config_id"].tolist() == [1, 2, 3, 2, 1]
+    assert df["config_number"].tolist() == [1, 2, 3, 2, 1]
     assert df["budget"].tolist() == [1.0, 1.0, 1.0, 3.0, 3.0]
     assert df["status"].tolist() == ["SUCCESS", "SUCCESS", "CRASHED", "SUCCESS", "SUCCESS"]
     # seconds from the first start (10.0) to each trial's end
@@ -221,7 +221,7 @@ def test_dataframe_walltime_and_incumbent_so_far(hand_made) -> None:
     # highest_executed_budget: the crash changes nothing; the first result on budget 3 takes
     # over although its cost is higher; then the better one on budget 3
     assert df["incumbent_so_far"].tolist() == pytest.approx([0.5, 0.3, 0.3, 0.4, 0.35])
-    assert df["trial_config_id"].tolist() == [(0, 0, i) for i in range(5)]
+    assert df["config_id"].tolist() == [(0, 0, i) for i in range(5)]
     assert "x" in df.columns
 
 

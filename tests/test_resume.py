@@ -187,7 +187,7 @@ def trial_rows(rh: RunHistory) -> List[tuple]:
 
 
 def trajectory_rows(traj) -> List[tuple]:
-    return [(e.config_id, e.cost, e.budget, e.n_trials, e.budget_spent) for e in traj]
+    return [(e.config_number, e.cost, e.budget, e.n_trials, e.budget_spent) for e in traj]
 
 
 def assert_same_run(

@@ -81,7 +81,7 @@ def test_config_ids_follow_order_of_first_appearance():
     tell(rh, cfg(3), 0.5, budget=1.0)
     tell(rh, cfg(1), 0.5, budget=1.0)
     tell(rh, cfg(2), 0.5, budget=1.0)
-    assert [rh.config_id(cfg(i)) for i in (3, 1, 2)] == [1, 2, 3]
+    assert [rh.config_number(cfg(i)) for i in (3, 1, 2)] == [1, 2, 3]
     assert rh.get_configs() == [cfg(3), cfg(1), cfg(2)]
     assert rh.get_config(2) == cfg(1)
 
@@ -91,7 +91,7 @@ def test_same_config_told_twice_keeps_one_id():
     tell(rh, cfg(1), 0.5, budget=1.0)
     tell(rh, cfg(2), 0.5, budget=1.0)
     tell(rh, cfg(1), 0.4, budget=3.0)  # a new Configuration object with the same values
-    assert rh.config_id(cfg(1)) == 1
+    assert rh.config_number(cfg(1)) == 1
     assert len(rh.get_configs()) == 2
 
 
@@ -100,7 +100,7 @@ def test_config_from_an_equal_but_distinct_space_object_gets_the_same_id():
     rh = RunHistory(SPACE)
     tell(rh, cfg(1), 0.5, budget=1.0)
     tell(rh, cfg(1, twin), 0.4, budget=3.0)
-    assert rh.config_id(cfg(1, twin)) == 1
+    assert rh.config_number(cfg(1, twin)) == 1
     assert len(rh) == 2
 
 
@@ -149,7 +149,7 @@ def test_running_config_gets_its_id_when_it_starts():
     rh = RunHistory(SPACE)
     rh.add_running(TrialInfo(cfg(5), budget=1.0))
     tell(rh, cfg(6), 0.5, budget=1.0)
-    assert rh.config_id(cfg(5)) == 1 and rh.config_id(cfg(6)) == 2
+    assert rh.config_number(cfg(5)) == 1 and rh.config_number(cfg(6)) == 2
 
 
 def test_get_returns_the_recorded_value_or_none():
@@ -370,7 +370,7 @@ def test_stale_better_cost_is_not_reported_after_the_mean_rose(selection):
     tell(rh, cfg(1), 0.9, budget=3.0, seed=1)
     tell(rh, cfg(2), 0.4, budget=3.0)
     entry = rh.incumbent_entry(selection, max_budget=3.0)
-    assert (entry.config_id, entry.cost) == (2, 0.4)  # not cfg(1)'s stale 0.1
+    assert (entry.config_number, entry.cost) == (2, 0.4)  # not cfg(1)'s stale 0.1
 
 
 def test_incumbent_comes_back_when_its_mean_falls_again():
@@ -502,9 +502,9 @@ def test_incumbent_matches_brute_force_reference_after_every_trial(stream, crash
             if want is None:
                 assert got is None, selection
                 continue
-            assert (got.config_id, got.cost) == want, selection
-            assert (got.budget, got.cost, got.config_id) in candidates
-            assert got.config == rh.get_config(got.config_id)
+            assert (got.config_number, got.cost) == want, selection
+            assert (got.budget, got.cost, got.config_number) in candidates
+            assert got.config == rh.get_config(got.config_number)
 
 
 # ====================================================================== persistence
@@ -842,14 +842,14 @@ def test_to_dataframe_has_one_row_per_trial_with_every_column():
     tell(rh, adam, math.inf, budget=3.0, status=CRASHED, starttime=2.0, endtime=3.0)
     rh.add_running(TrialInfo(adam, budget=9.0))
     df = rh.to_dataframe()
-    expected = {"config_id", *RICH.keys(), "budget", "instance", "seed", "cost", "status", "starttime", "endtime"}
+    expected = {"config_number", "config_id", *RICH.keys(), "budget", "instance", "seed", "cost", "status", "starttime", "endtime"}
     assert expected <= set(df.columns)
     assert len(df) == 2
     first, second = df.iloc[0], df.iloc[1]
-    assert (first["config_id"], first["lr"], first["optimizer"], first["momentum"]) == (1, 0.01, "sgd", 0.9)
+    assert (first["config_number"], first["lr"], first["optimizer"], first["momentum"]) == (1, 0.01, "sgd", 0.9)
     assert (first["budget"], first["instance"], first["seed"], first["cost"]) == (1.0, "i1", 4, 0.5)
     assert (first["status"], first["starttime"], first["endtime"]) == ("SUCCESS", 1.0, 2.5)
-    assert (second["config_id"], second["status"], second["cost"]) == (2, "CRASHED", math.inf)
+    assert (second["config_number"], second["status"], second["cost"]) == (2, "CRASHED", math.inf)
     assert second["momentum"] is None or math.isnan(second["momentum"])  # inactive
 
 
@@ -969,3 +969,20 @@ def test_a_runhistory_without_a_space_adopts_the_first_configurations_space():
     assert len(rh) == 1
     pytest.importorskip("pandas")
     assert "x" in rh.to_dataframe().columns
+
+
+def test_the_old_names_of_config_number_still_answer_with_a_deprecation_warning() -> None:
+    space = ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+    a, b = space.sample_configuration(2)
+    rh = RunHistory(space)
+    rh.add(TrialInfo(a, budget=1.0), TrialValue(cost=0.5))
+    rh.add(TrialInfo(b, budget=1.0), TrialValue(cost=0.2))
+    with pytest.warns(DeprecationWarning, match="config_number"):
+        assert rh.config_id(b) == rh.config_number(b) == 2
+    with pytest.warns(DeprecationWarning, match="config_number"):
+        assert rh.find_config_id(a) == 1
+    with pytest.warns(DeprecationWarning, match="config_number"):
+        assert rh.incumbent_entry().config_id == 2
+    df = rh.to_dataframe()
+    assert df["config_number"].tolist() == [1, 2] and df["config_id"].tolist() == [None, None]
+    assert "trial_config_id" not in df.columns

@@ -114,7 +114,7 @@ def test_a_model_over_all_budgets_refits_on_results_of_any_budget_with_the_budge
     assert sel.n_fits_ == 2  # a result on a smaller budget is data too
     X, y, ids = sel._data.dataset_all()
     assert X.shape == (7, 3) and sorted(set(X[:, -1])) == [0.0, 1.0]  # log-scaled budget input
-    assert ids.count(rh.config_id(low)) == 1 and X[ids.index(rh.config_id(low)), -1] == 0.0
+    assert ids.count(rh.config_number(low)) == 1 and X[ids.index(rh.config_number(low)), -1] == 0.0
     assert list(y) == [quadratic(low)] + [v.cost for i, v in rh.items() if i.budget == 3.0]  # budgets ascending
     with pytest.raises(ValueError, match=r"model_budgets is 'some', but must be one of \('all', 'largest'\)"):
         RandomForestSelector(cs, model_budgets="some")
@@ -207,8 +207,8 @@ def test_crashed_trials_count_as_the_worst_cost_seen_on_their_budget():
     data.update(rh)
     _, y, ids = data.dataset(1.0)
     worst = max(quadratic(c) for c in rh.get_configs()[:5])
-    assert y[ids.index(rh.config_id(crashed))] == worst
-    assert y[ids.index(rh.config_id(timeout))] == worst
+    assert y[ids.index(rh.config_number(crashed))] == worst
+    assert y[ids.index(rh.config_number(timeout))] == worst
     assert np.isfinite(y).all()
 
 

@@ -101,3 +101,17 @@ def test_a_run_on_a_task_with_a_test_split_is_judged_by_its_incumbent_s_test_err
     incumbent = good if p.evaluate(good, 27, 0) <= p.evaluate(bad, 27, 0) else bad
     assert final_value(p, record, 0) == pytest.approx(p.test_error(incumbent, 0))
     assert 0 <= p.test_error(good, 0) < 0.2 and p.test_error(good, 0) != p.evaluate(good, 27, 0)
+
+
+def test_the_noise_problem_is_noise_and_in_no_problem_set():
+    from benchmarks.problems import DIAGNOSTIC
+
+    noise = get_problem("noise")
+    assert "noise" in DIAGNOSTIC and "noise" not in PROBLEMS and "noise" not in STANDARD
+    rng = np.random.default_rng(0)
+    xs = [sample_uniform(noise.params, rng) for _ in range(400)]
+    low = np.array([noise.evaluate(x, 1.0, seed=3) for x in xs])
+    high = np.array([noise.evaluate(x, 27.0, seed=3) for x in xs])
+    assert abs(low.mean()) < 0.2 and abs(high.std() - 1.0) < 0.15
+    assert abs(np.corrcoef(low, high)[0, 1]) < 0.15  # a low budget says nothing about a high one
+    assert noise.true_regret(xs[0]) == 0.0

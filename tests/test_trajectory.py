@@ -62,14 +62,14 @@ def test_worse_challenger_adds_no_entry(rh, traj):
 def test_better_challenger_adds_an_entry(rh, traj):
     tell(rh, traj, cfg(1), 0.5)
     entry = tell(rh, traj, cfg(2), 0.1)
-    assert (entry.config_id, entry.cost) == (2, 0.1)
+    assert (entry.config_number, entry.cost) == (2, 0.1)
     assert len(traj) == 2
 
 
 def test_incumbent_on_a_larger_budget_adds_an_entry_even_if_its_cost_is_higher(rh, traj):
     tell(rh, traj, cfg(1), 0.5, budget=1.0)
     entry = tell(rh, traj, cfg(1), 0.6, budget=3.0)
-    assert (entry.config_id, entry.budget, entry.cost) == (1, 3.0, 0.6)
+    assert (entry.config_number, entry.budget, entry.cost) == (1, 3.0, 0.6)
 
 
 def test_incumbent_on_a_larger_budget_with_the_same_cost_adds_an_entry(rh, traj):
@@ -81,7 +81,7 @@ def test_incumbent_on_a_larger_budget_with_the_same_cost_adds_an_entry(rh, traj)
 def test_incumbent_cost_change_on_the_same_budget_adds_an_entry(rh, traj):
     tell(rh, traj, cfg(1), 0.5, seed=0)
     entry = tell(rh, traj, cfg(1), 0.3, seed=1)
-    assert (entry.config_id, entry.cost) == (1, pytest.approx(0.4))
+    assert (entry.config_number, entry.cost) == (1, pytest.approx(0.4))
 
 
 def test_asking_again_without_news_adds_no_entry(rh, traj):
@@ -119,7 +119,7 @@ def test_entry_attributes(rh):
     assert entry.budget_spent == 5.0
     assert entry.budget == 3.0
     assert entry.cost == 0.4
-    assert entry.config_id == 2
+    assert entry.config_number == 2
     assert entry.config == {"x": 0.2}
     assert traj[0].walltime == 3.5
 
@@ -152,7 +152,7 @@ def test_trajectory_is_a_sequence(rh, traj):
     assert len(traj) == 3
     assert traj[-1].cost == 0.3
     assert [e.cost for e in traj[:2]] == [0.5, 0.4]
-    assert [e.config_id for e in traj] == [1, 2, 3]
+    assert [e.config_number for e in traj] == [1, 2, 3]
     assert "3 entries" in repr(traj)
 
 
@@ -166,7 +166,7 @@ def test_entries_are_written_as_json_lines_as_they_happen(rh, tmp_path):
     tell(rh, traj, cfg(3), 0.2)
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [line["cost"] for line in lines] == [0.5, 0.2]
-    assert set(lines[0]) == {"walltime", "n_trials", "budget_spent", "budget", "cost", "config_id", "config"}
+    assert set(lines[0]) == {"walltime", "n_trials", "budget_spent", "budget", "cost", "config_number", "config"}
 
 
 def test_no_file_is_written_without_a_path(rh, tmp_path, monkeypatch):
@@ -213,13 +213,23 @@ def test_to_dataframe_has_a_row_per_entry_and_the_attribute_columns(rh, traj):
     tell(rh, traj, cfg(1), 0.5)
     tell(rh, traj, cfg(2), 0.3, budget=3.0)
     df = traj.to_dataframe()
-    assert list(df.columns) == ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_id", "config"]
+    assert list(df.columns) == ["walltime", "n_trials", "budget_spent", "budget", "cost", "config_number", "config"]
     assert df["cost"].tolist() == [0.5, 0.3]
     assert df["budget"].tolist() == [1.0, 3.0]
-    assert df["config_id"].tolist() == [1, 2]
+    assert df["config_number"].tolist() == [1, 2]
     assert df["config"].tolist() == [{"x": 0.1}, {"x": 0.2}]
 
 
 def test_to_dataframe_of_an_empty_trajectory_has_the_columns():
     df = Trajectory().to_dataframe()
     assert len(df) == 0 and "cost" in df.columns
+
+
+def test_a_trajectory_written_with_the_old_name_of_config_number_loads(tmp_path) -> None:
+    path = tmp_path / "trajectory.jsonl"
+    path.write_text('{"walltime": 1.0, "n_trials": 3, "budget_spent": 3.0, "budget": 1.0, "cost": 0.5, '
+                    '"config_id": 2, "config": {"x": 0.1}}\n')
+    entry = Trajectory.load(path)[0]
+    assert entry.config_number == 2
+    with pytest.warns(DeprecationWarning, match="config_number"):
+        assert entry.config_id == 2

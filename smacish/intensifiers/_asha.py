@@ -139,8 +139,9 @@ class AsyncBracket:
             ranked = self._ranked[rung]
             if ranked and isinstance(ranked[0][1], tuple):  # several objectives: by Pareto order
                 done = sorted((row for row in ranked if not row[0]), key=lambda row: row[2])
-                ranked = [done[i] for i in pareto_order([row[1] for row in done])] + [row for row in ranked if row[0]]
-            top = ranked[:n_promotable(len(ranked), self.eta)]
+                order = pareto_order([row[1] for row in done], limit=n_promotable(len(ranked), self.eta))
+                ranked = [done[i] for i in order] + [row for row in ranked if row[0]]
+            top = ranked[:n_promotable(len(self._ranked[rung]), self.eta)]
             found = [row[3] for row in top if not row[0] and self.rung_of[row[3]] == rung]
             self._candidates[rung] = found
         return found

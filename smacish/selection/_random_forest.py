@@ -277,7 +277,7 @@ class RandomForestSelector:
             taken.add(key)
             if key not in self._penalised:
                 if runhistory.has_config(config):
-                    self._penalise(["c", runhistory.config_id(config)], key, config.get_array())
+                    self._penalise(["c", runhistory.config_number(config)], key, config.get_array())
                 else:  # not asked through this RunHistory (a direct call): keep the vector
                     vector = vector_json(config.get_array())
                     self._penalise(["v", vector], key, config.get_array())

@@ -91,7 +91,7 @@ class TrainingData:
             self._runhistory_id = identity
         new = 0
         for info, value in islice(runhistory.items(), self._n_read, limit):
-            cid = runhistory.config_id(info.config)
+            cid = runhistory.config_number(info.config)
             if cid not in self._rows:
                 self._rows[cid] = self.encoder.encode(info.config.get_array())[0]
             level = NO_BUDGET if info.budget is None else float(info.budget)
