@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from benchmarks import continued_async, continued_training, overhead, parallel, promotion_evidence, quality
+from benchmarks import (continued_async, continued_training, multiobjective, overhead, parallel, promotion_evidence,
+                        quality)
 from benchmarks.problems import PROBLEMS, fidelity_correlation, get_problem
 from benchmarks.runner import ROOT, load
 
@@ -245,6 +246,7 @@ def build(variant: str = "quick") -> Path:
     w(continued_training.section(load(continued_training.NAME)))
     w(continued_async.section(load(continued_training.NAME), load(continued_training.NAME + "-async")))
     w(promotion_evidence.section(load(promotion_evidence.NAME), load(continued_training.NAME)))
+    w(multiobjective.section(load(multiobjective.NAME)))
     w(_headlines(q, o, p))
     w(_method_section())
     DOCS.mkdir(exist_ok=True)

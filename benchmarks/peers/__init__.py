@@ -29,6 +29,10 @@ ADAPTERS: Dict[str, AdapterSpec] = {
     "hpbandster": AdapterSpec("benchmarks.peers.hpbandster_adapter", "hpbandster"),
     "optuna": AdapterSpec("benchmarks.peers.optuna_adapter", "optuna"),
     "dehb": AdapterSpec("benchmarks.peers.dehb_adapter", "dehb"),
+    # several objectives (benchmarks.multiobjective): ``make_mo`` instead of ``make``
+    "smacish-mo": AdapterSpec("benchmarks.peers.smacish_mo", None),
+    "optuna-mo": AdapterSpec("benchmarks.peers.optuna_mo", "optuna"),
+    "smac-mo": AdapterSpec("benchmarks.peers.smac_mo", "smac"),
 }
 
 

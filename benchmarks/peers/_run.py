@@ -27,6 +27,10 @@ def _write(path: str, data: Dict[str, Any]) -> None:
 
 
 def _one(mod: Any, task: str, variant: str, problem_name: str, seed: int, spec: Dict[str, Any]) -> Dict[str, Any]:
+    if task == "multiobjective":  # benchmarks.multiobjective: two objectives, problems of benchmarks.mo_problems
+        from benchmarks import mo_record
+
+        return mo_record.run_one(mod, variant, problem_name, seed, _units(spec, problem_name))
     problem = get_problem(problem_name)
     if task == "quality":
         rec = Recorder(problem, seed, budget_limit=_units(spec, problem_name))
