@@ -241,7 +241,9 @@ class RunHistory:
     def cost_error(self, value: TrialValue) -> Optional[str]:
         """Why ``value``'s cost does not fit this history's objectives, or None. A failed trial
         may have a single (infinite) cost in any run: it counts as ``crash_cost`` throughout."""
-        several = isinstance(value.cost, tuple)
+        several = type(value.cost) is tuple
+        if self.objectives is None and not several:
+            return None  # the usual case, checked first: one objective, one cost
         if self.objectives is None and several:
             return (f"cost is {value.cost!r}, a cost per objective, but this run has one objective; "
                     "pass objectives=[names] to the Optimizer (or RunHistory) for several")
@@ -258,20 +260,26 @@ class RunHistory:
         """The cost a trial counts with, lower is better: its own when it succeeded (or timed
         out with a finite cost, as runtime objectives report), ``crash_cost`` otherwise; negated
         when the direction is ``"maximize"``. With several objectives, a tuple."""
-        several = self.objectives is not None
-        if value.status is StatusType.SUCCESS or (
-                value.status is StatusType.TIMEOUT and _finite(value.cost) and isinstance(value.cost, tuple) == several):
-            if several:
-                return tuple(self.sign * c for c in value.cost)
-            return self.sign * value.cost
-        crash = self.sign * self.crash_cost
-        return (crash,) * self.n_objectives if several else crash
+        if self.objectives is None:  # the usual case, kept as cheap as before several objectives
+            if value.status is StatusType.SUCCESS:
+                return self.sign * value.cost
+            if value.status is StatusType.TIMEOUT and type(value.cost) is float and math.isfinite(value.cost):
+                return self.sign * value.cost
+            return self.sign * self.crash_cost
+        if type(value.cost) is tuple and (value.status is StatusType.SUCCESS or (
+                value.status is StatusType.TIMEOUT and _finite(value.cost))):
+            return tuple(self.sign * c for c in value.cost)
+        return (self.sign * self.crash_cost,) * self.n_objectives
 
     def _aggregate(self, cid: int, budget: Optional[float], cost: Any, success: bool) -> None:
         agg = self._aggregates.get((cid, budget))
         if agg is None:
             agg = self._aggregates[(cid, budget)] = _Aggregate(self.n_objectives)
-        agg.add(cost)
+        if self.objectives is None:
+            agg.total += cost
+            agg.n += 1
+        else:
+            agg.add(cost)
         agg.n_success += success
         agg.stamp += 1
         if budget is not None:

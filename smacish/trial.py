@@ -143,22 +143,24 @@ class TrialValue:
                 raise ValueError(
                     f"status must be a StatusType ({accepted}), got {self.status!r}"
                 ) from None
-        if isinstance(self.cost, (tuple, list, np.ndarray)):  # several objectives
+        if type(self.cost) is float or not isinstance(self.cost, (tuple, list, np.ndarray)):
+            cost = _as_float("cost", self.cost)  # one objective: the usual case, checked without a loop
+            object.__setattr__(self, "cost", cost)
+            nan, finite = math.isnan(cost), math.isfinite(cost)
+        else:  # several objectives
             costs = tuple(_as_float("cost", c) for c in self.cost)
             if not costs:
                 raise ValueError("cost is an empty sequence; give one cost per objective")
             object.__setattr__(self, "cost", costs)
-        else:
-            object.__setattr__(self, "cost", _as_float("cost", self.cost))
-            costs = (self.cost,)
+            nan, finite = any(map(math.isnan, costs)), all(map(math.isfinite, costs))
         object.__setattr__(self, "time", _as_float("time", self.time))
         object.__setattr__(self, "starttime", _as_float("starttime", self.starttime))
         object.__setattr__(self, "endtime", _as_float("endtime", self.endtime))
-        if any(map(math.isnan, costs)):
+        if nan:
             raise ValueError(
                 f"cost is {self.cost!r} with status {self.status.value}: NaN is no cost; use a number (or inf) instead"
             )
-        if self.status is StatusType.SUCCESS and not all(map(math.isfinite, costs)):
+        if self.status is StatusType.SUCCESS and not finite:
             raise ValueError(
                 f"cost is {self.cost!r} with status SUCCESS; a successful trial needs a finite "
                 "cost. Report a failed trial with status=StatusType.CRASHED."
