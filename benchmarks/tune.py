@@ -74,7 +74,8 @@ def make_selector(options: Dict[str, Any], space: Any, seed: int) -> Any:
 
 
 Job = Tuple[str, Dict[str, Any], str, int, float, int, float]
-"""(variant name, options, problem, seed, units, workers, unit seconds)."""
+"""(variant name, options, problem, seed, units, workers, unit seconds); the last two may be left
+out (serial)."""
 
 
 def run_one(job: Job) -> Dict[str, Any]:
@@ -86,7 +87,7 @@ def run_one(job: Job) -> Dict[str, Any]:
     from benchmarks.peers.smacish_adapter import SmacishAskTell
 
     warnings.filterwarnings("ignore")
-    name, options, problem_name, seed, units, n_workers, unit_seconds = job
+    name, options, problem_name, seed, units, n_workers, unit_seconds = (tuple(job) + (1, 1.0))[:7]
     problem = get_problem(problem_name)
     space = to_configspace(problem.params, seed=seed)
     selector_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
