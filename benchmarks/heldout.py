@@ -44,6 +44,7 @@ PROBLEM_SETS = {"standard": STANDARD, "ml": WITH_TEST_SPLIT, "headline": STANDAR
                 "ours": [p for p in PROBLEMS if p not in STANDARD + WITH_TEST_SPLIT], "all": list(PROBLEMS)}
 NAME = "heldout"
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)  # of T = total budget x unit / workers, in parallel runs
+PARALLEL_DURATION = {"unit": 1.0, "startup": 0.0, "straggler_sd": 0.3}  # benchmarks.simclock.DurationModel
 PARALLEL_DEFAULTS = {k: v for k, v in DEFAULTS.items() if k != "hpbandster"}  # it owns its threads: no virtual clock
 
 
@@ -73,7 +74,7 @@ def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], un
     spec = {"task": "quality", "problems": problems, "seeds": seeds, "budget_units": {p: units for p in problems}}
     if n_workers > 1:
         spec.update(task="simulate-quality", n_workers=n_workers, optimiser_scale=1.0 / unit_seconds,
-                    duration={"unit": 1.0, "startup": 0.0, "straggler_sd": 0.3})
+                    duration=dict(PARALLEL_DURATION))
 
     settings = {"seeds": seeds, "problems": problems, "units": units, "n_workers": n_workers,
                 "unit_seconds": unit_seconds}
