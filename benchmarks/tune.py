@@ -33,9 +33,14 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf": {"selector": "rf"},
     "kde": {"selector": "kde"},
     "random": {"selector": "random"},
-    "rf-refit2": {"selector": "rf", "refit_after": 2},
-    "rf-refit4": {"selector": "rf", "refit_after": 4},
-    "rf-refit8": {"selector": "rf", "refit_after": 8},
+    # refit after every k-th result only
+    "rf-refit2": {"selector": "rf", "refit_after": 2, "refit_on_improvement": False},
+    "rf-refit4": {"selector": "rf", "refit_after": 4, "refit_on_improvement": False},
+    "rf-refit8": {"selector": "rf", "refit_after": 8, "refit_on_improvement": False},
+    # after every k-th result, and after any result that beat the best on its budget
+    "rf-lazy2": {"selector": "rf", "refit_after": 2},
+    "rf-lazy3": {"selector": "rf", "refit_after": 3},
+    "rf-lazy4": {"selector": "rf", "refit_after": 4},
 }
 PROBLEM_SETS = {
     "standard": STANDARD,

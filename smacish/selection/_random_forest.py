@@ -78,6 +78,11 @@ class RandomForestSelector:
             this fraction since the last fit.
         refit_after: and only once at least this many trials finished since the last fit (in
             between, proposals come from the last fit's pool, penalised around earlier picks).
+        refit_on_improvement: refit before ``refit_after`` trials finished when one of them
+            improved on the best cost seen on its budget at the last fit (or is the first
+            success on a budget). A result that is no better than the best adds little that
+            the pool's penalty around its pick does not already say; a better one moves the
+            acquisition's incumbent and the region worth searching.
         model_budgets: ``"all"`` (default): once a budget has ``min_points_in_model``
             configurations, fit on every finished trial of every budget, the budget
             (log-scaled to [0, 1] over the budgets seen) an extra input, and maximise the
@@ -111,6 +116,7 @@ class RandomForestSelector:
         penalty_radius: float = 0.1,
         refit_growth: float = 0.01,
         refit_after: int = 1,
+        refit_on_improvement: bool = True,
         model_budgets: str = "all",
         min_budget_correlation: Optional[float] = None,
     ):
@@ -141,6 +147,8 @@ class RandomForestSelector:
         ):
             if not _is_int(value, low):
                 errors.append(f"{name} is {value!r}, but must be an int >= {low}")
+        if not isinstance(refit_on_improvement, bool):
+            errors.append(f"refit_on_improvement is {refit_on_improvement!r}, but must be True or False")
         if not _is_real(max_features) or not 0 < max_features <= 1:
             errors.append(f"max_features is {max_features!r}, but must be a fraction in (0, 1]")
         if not _is_real(penalty_radius) or penalty_radius < 0:
@@ -170,6 +178,7 @@ class RandomForestSelector:
         self.penalty_radius = float(penalty_radius)
         self.refit_growth = float(refit_growth)
         self.refit_after = int(refit_after)
+        self.refit_on_improvement = refit_on_improvement
         self.min_budget_correlation = None if min_budget_correlation is None else float(min_budget_correlation)
         self.model_budgets = model_budgets
 
@@ -191,6 +200,7 @@ class RandomForestSelector:
         self._fit_level: Optional[float] = None
         self._fit_mode: Optional[str] = None
         self._fit_trials = 0
+        self._fit_best: Dict[float, float] = {}  # best cost per budget in the data of the last fit
         self._fit_spec: Optional[Dict[str, Any]] = None  # how the pool was built (see get_state)
         self._restore: Optional[Dict[str, Any]] = None  # a pool to rebuild after set_state
         self._penalised: set = set()  # keys of configurations penalised since the fit
@@ -313,7 +323,14 @@ class RandomForestSelector:
         if mode != self._fit_mode:
             return True
         new = self._n_fit_trials(self._data, level, mode) - self._fit_trials
-        return new >= max(self.refit_after, int(self.refit_growth * self._fit_trials))
+        if new >= max(self.refit_after, int(self.refit_growth * self._fit_trials)):
+            return True
+        return new > 0 and self.refit_on_improvement and self._improved()
+
+    def _improved(self) -> bool:
+        """Whether a trial read since the last fit beat the best cost on its budget then."""
+        fit_best = self._fit_best
+        return any(best < fit_best.get(level, math.inf) for level, best in self._data.best_costs().items())
 
     def _fit(self, level: float, runhistory: RunHistory) -> None:
         self._fit_spec = {
@@ -330,6 +347,7 @@ class RandomForestSelector:
         self._fit_level = level
         self._fit_mode = mode
         self._fit_trials = self._n_fit_trials(data, level, mode)
+        self._fit_best = data.best_costs()
         predict = self._predictor(mode)
         if mode == "largest" and (level != NO_BUDGET or self._features is None):
             X, y, ids = data.dataset(level, log_costs=self.log_costs)
