@@ -483,3 +483,14 @@ def test_a_first_result_on_a_budget_counts_as_an_improvement(on_improvement):
     rh.add(TrialInfo(c, budget=9.0), TrialValue(cost=5.0))  # worse than any cost so far
     sel.propose(rh, [])
     assert sel._fit_mode == "all" and sel.n_fits_ == (2 if on_improvement else 1)
+
+
+def test_an_improvement_does_not_override_refit_growth():
+    cs = quadratic_space()
+    rh = filled(cs, 200)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_growth=0.05, **FAST)
+    sel.propose(rh, [])
+    best = Configuration(cs, {"x": 0.3, "y": -0.2})  # the optimum: better than every result so far
+    rh.add(TrialInfo(best, budget=1.0), TrialValue(cost=quadratic(best)))
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 1  # 1 new trial, 5% of 200 = 10 needed

@@ -117,6 +117,7 @@ class RandomForestSelector:
         refit_growth: float = 0.01,
         refit_after: int = 1,
         refit_on_improvement: bool = True,
+        refit_on_promotion: bool = False,
         model_budgets: str = "all",
         min_budget_correlation: Optional[float] = None,
     ):
@@ -179,6 +180,7 @@ class RandomForestSelector:
         self.refit_growth = float(refit_growth)
         self.refit_after = int(refit_after)
         self.refit_on_improvement = refit_on_improvement
+        self.refit_on_promotion = refit_on_promotion
         self.min_budget_correlation = None if min_budget_correlation is None else float(min_budget_correlation)
         self.model_budgets = model_budgets
 
@@ -201,6 +203,7 @@ class RandomForestSelector:
         self._fit_mode: Optional[str] = None
         self._fit_trials = 0
         self._fit_best: Dict[float, float] = {}  # best cost per budget in the data of the last fit
+        self._fit_counts: Dict[float, int] = {}  # trials per budget in it
         self._fit_spec: Optional[Dict[str, Any]] = None  # how the pool was built (see get_state)
         self._restore: Optional[Dict[str, Any]] = None  # a pool to rebuild after set_state
         self._penalised: set = set()  # keys of configurations penalised since the fit
@@ -323,9 +326,17 @@ class RandomForestSelector:
         if mode != self._fit_mode:
             return True
         new = self._n_fit_trials(self._data, level, mode) - self._fit_trials
-        if new >= max(self.refit_after, int(self.refit_growth * self._fit_trials)):
+        if new < max(1, int(self.refit_growth * self._fit_trials)):
+            return False
+        if new >= self.refit_after:
             return True
-        return new > 0 and self.refit_on_improvement and self._improved()
+        return ((self.refit_on_promotion and self._promoted())
+                or (self.refit_on_improvement and self._improved()))
+
+    def _promoted(self) -> bool:
+        """Whether a trial read since the last fit ran on a budget above the smallest."""
+        levels = sorted(self._data.best_costs())[1:]
+        return any(self._data.n_trials(level) > self._fit_counts.get(level, 0) for level in levels)
 
     def _improved(self) -> bool:
         """Whether a trial read since the last fit beat the best cost on its budget then."""
@@ -348,6 +359,7 @@ class RandomForestSelector:
         self._fit_mode = mode
         self._fit_trials = self._n_fit_trials(data, level, mode)
         self._fit_best = data.best_costs()
+        self._fit_counts = {level: data.n_trials(level) for level in self._fit_best}
         predict = self._predictor(mode)
         if mode == "largest" and (level != NO_BUDGET or self._features is None):
             X, y, ids = data.dataset(level, log_costs=self.log_costs)
