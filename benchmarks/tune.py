@@ -32,6 +32,8 @@ from benchmarks.stats import DEV_SEEDS, compare, compare_overall, fmt_comparison
 
 VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf": {"selector": "rf"},
+    # the default before issue 14: a refit before every model proposal
+    "rf-every": {"selector": "rf", "refit_after": 1},
     "kde": {"selector": "kde"},
     "random": {"selector": "random"},
     # refit after every k-th result only
@@ -39,9 +41,11 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf-refit4": {"selector": "rf", "refit_after": 4, "refit_on_improvement": False},
     "rf-refit8": {"selector": "rf", "refit_after": 8, "refit_on_improvement": False},
     # after every k-th result, and after any result that beat the best on its budget
-    "rf-lazy2": {"selector": "rf", "refit_after": 2},
-    "rf-lazy3": {"selector": "rf", "refit_after": 3},
-    "rf-lazy4": {"selector": "rf", "refit_after": 4},
+    "rf-lazy2": {"selector": "rf", "refit_after": 2, "refit_on_promotion": False},
+    "rf-lazy3": {"selector": "rf", "refit_after": 3, "refit_on_promotion": False},
+    "rf-lazy4": {"selector": "rf", "refit_after": 4, "refit_on_promotion": False},
+    "rf-lazy2p": {"selector": "rf", "refit_after": 2, "refit_on_promotion": True},
+    "rf-lazy3p": {"selector": "rf", "refit_after": 3, "refit_on_promotion": True},
 }
 PROBLEM_SETS = {
     "standard": STANDARD,

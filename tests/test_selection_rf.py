@@ -444,11 +444,19 @@ def test_an_ask_that_promotes_needs_no_fit_and_several_results_need_one():
     assert sel.n_fits_ == 2
 
 
+def two_budgets(cs):
+    """10 configurations on budget 1, the first three of them on budget 3 too."""
+    rh = filled(cs, 10)
+    for c in rh.get_configs()[:3]:
+        rh.add(TrialInfo(c, budget=3.0), TrialValue(cost=quadratic(c)))
+    return rh
+
+
 @pytest.mark.parametrize("on_improvement", [True, False])
 def test_refit_after_waits_unless_a_result_beats_the_best(on_improvement):
     cs = quadratic_space()
-    rh = filled(cs, 10)
-    best = min(v.cost for _, v in rh.items())
+    rh = two_budgets(cs)
+    best = min(v.cost for i, v in rh.items() if i.budget == 1.0)
     sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=3,
                                refit_on_improvement=on_improvement, **FAST)
     sel.propose(rh, [])
@@ -472,11 +480,9 @@ def test_refit_after_waits_unless_a_result_beats_the_best(on_improvement):
 @pytest.mark.parametrize("on_improvement", [True, False])
 def test_a_first_result_on_a_budget_counts_as_an_improvement(on_improvement):
     cs = quadratic_space()
-    rh = filled(cs, 10)
-    for c in rh.get_configs()[:2]:
-        rh.add(TrialInfo(c, budget=3.0), TrialValue(cost=quadratic(c)))
+    rh = two_budgets(cs)
     sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=5,
-                               refit_on_improvement=on_improvement, **FAST)
+                               refit_on_improvement=on_improvement, refit_on_promotion=False, **FAST)
     sel.propose(rh, [])
     assert sel._fit_mode == "all"
     c = rh.get_configs()[0]
@@ -494,3 +500,31 @@ def test_an_improvement_does_not_override_refit_growth():
     rh.add(TrialInfo(best, budget=1.0), TrialValue(cost=quadratic(best)))
     sel.propose(rh, [])
     assert sel.n_fits_ == 1  # 1 new trial, 5% of 200 = 10 needed
+
+
+@pytest.mark.parametrize("on_promotion", [True, False])
+def test_a_result_above_the_smallest_budget_refits_with_refit_on_promotion(on_promotion):
+    cs = quadratic_space()
+    rh = two_budgets(cs)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=5, refit_on_improvement=False,
+                               refit_on_promotion=on_promotion, **FAST)
+    sel.propose(rh, [])
+    c = rh.get_configs()[3]
+    rh.add(TrialInfo(c, budget=3.0), TrialValue(cost=quadratic(c) + 10.0))  # promoted, and no better
+    sel.propose(rh, [])
+    assert sel.n_fits_ == (2 if on_promotion else 1)
+    c = Configuration(cs, {"x": -0.9, "y": 0.9})
+    rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=10.0))  # smallest budget, no better: no refit
+    sel.propose(rh, [])
+    assert sel.n_fits_ == (2 if on_promotion else 1)
+
+
+def test_with_one_budget_every_result_refits():
+    cs = quadratic_space()
+    rh = filled(cs, 10)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=5, **FAST)
+    sel.propose(rh, [])
+    for i, c in enumerate(filled(cs, 3, seed=4).get_configs()):
+        rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=10.0))  # never better
+        sel.propose(rh, [])
+        assert sel.n_fits_ == i + 2  # plain BO: every result is news at the one budget
