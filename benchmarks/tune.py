@@ -3,7 +3,7 @@
     python -m benchmarks.tune                                   # rf against its variants, serial
     python -m benchmarks.tune --variants rf kde rf-refit4 --problems standard --units 21
     python -m benchmarks.tune --variants rf 'mine={"selector": "rf", "refit_after": 8}'
-    python -m benchmarks.tune --variants rf rf-liar --workers 32 --seeds 0 1 2 3 4 --jobs 1
+    python -m benchmarks.tune --variants rf rf-every --workers 32 --seeds 0 1 2 3 4 --jobs 1
 
 Each variant is a selector (``rf``, ``kde``, ``random``) with options, inside
 ``Hyperband(min_budget, max_budget, eta=3)``, driven through the same recorder as the peers
@@ -17,6 +17,7 @@ all problems, with the leave-one-problem-out range. Seeds are :data:`benchmarks.
 :mod:`benchmarks.heldout`'s parallel runs (:func:`benchmarks.simclock.simulate`, the same
 duration model and the same charging of the real ask + tell time), and reports the regret at
 10 %, 25 %, 50 % and 100 % of T = total budget x unit / workers, as the held-out report does.
+``--unit-seconds 0`` charges no ask + tell time, so that a rerun gives identical figures.
 """
 
 from __future__ import annotations
@@ -38,11 +39,20 @@ from benchmarks.stats import DEV_SEEDS, compare, compare_overall, fmt_comparison
 
 VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf": {"selector": "rf"},
+    # the default before issue 14: a refit before every model proposal
+    "rf-every": {"selector": "rf", "refit_after": 1},
     "kde": {"selector": "kde"},
     "random": {"selector": "random"},
-    "rf-refit2": {"selector": "rf", "refit_after": 2},
-    "rf-refit4": {"selector": "rf", "refit_after": 4},
-    "rf-refit8": {"selector": "rf", "refit_after": 8},
+    # refit after every k-th result only
+    "rf-refit2": {"selector": "rf", "refit_after": 2, "refit_on_improvement": False},
+    "rf-refit4": {"selector": "rf", "refit_after": 4, "refit_on_improvement": False},
+    "rf-refit8": {"selector": "rf", "refit_after": 8, "refit_on_improvement": False},
+    # after every k-th result, and after any result that beat the best on its budget
+    "rf-lazy2": {"selector": "rf", "refit_after": 2, "refit_on_promotion": False},
+    "rf-lazy3": {"selector": "rf", "refit_after": 3, "refit_on_promotion": False},
+    "rf-lazy4": {"selector": "rf", "refit_after": 4, "refit_on_promotion": False},
+    "rf-lazy2p": {"selector": "rf", "refit_after": 2, "refit_on_promotion": True},
+    "rf-lazy3p": {"selector": "rf", "refit_after": 3, "refit_on_promotion": True},
 }
 PROBLEM_SETS = {
     "standard": STANDARD,
@@ -106,7 +116,7 @@ def run_one(job: Job) -> Dict[str, Any]:
         from benchmarks.simclock import DurationModel, simulate
 
         record = simulate(SmacishAskTell(opt, n_workers), problem, seed, n_workers, units,
-                          DurationModel(**PARALLEL_DURATION), optimiser_scale=1.0 / unit_seconds)
+                          DurationModel(**PARALLEL_DURATION), optimiser_scale=1.0 / unit_seconds if unit_seconds else 0.0)
         T = units * problem.max_budget / n_workers
         at = {f: final_value(problem, record, seed, until=f * T) for f in FRACTIONS}
         out.update(final=at[1.0], at={str(f): v for f, v in at.items()},
@@ -158,7 +168,8 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="workers on the virtual clock (1: serial runs)")
     parser.add_argument("--unit-seconds", type=float, default=1.0,
-                        help="with --workers: real seconds a virtual second stands for (as in benchmarks.heldout)")
+                        help="with --workers: real seconds a virtual second stands for (as in benchmarks.heldout); "
+                             "0: ask + tell time not charged (reproducible)")
     args = parser.parse_args(argv)
     held_out = sorted(set(args.seeds) - set(DEV_SEEDS))
     if held_out:

@@ -32,6 +32,14 @@ def test_a_tuning_run_reports_paired_ratios_against_the_first_variant():
     assert "random / rf" in text and "branin-hi" in text and "overall" in text
 
 
+def test_a_tuning_run_on_the_virtual_clock_judges_the_incumbent_at_t():
+    serial = tune.run_one(("rf", tune.VARIANTS["rf"], "branin-hi", DEV_SEEDS[0], 3.0))
+    parallel = tune.run_one(("rf", tune.VARIANTS["rf"], "branin-hi", DEV_SEEDS[0], 3.0, 4))
+    again = tune.run_one(("rf", tune.VARIANTS["rf"], "branin-hi", DEV_SEEDS[0], 3.0, 4))
+    assert parallel["final"] == again["final"]  # the virtual clock charges no real time: reproducible
+    assert parallel["final"] != serial["final"] and parallel["final"] >= 0
+
+
 def test_the_headline_table_pairs_the_default_with_each_peer(monkeypatch):
     seeds = range(10)
     fake = {

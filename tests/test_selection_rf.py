@@ -416,3 +416,115 @@ def test_min_budget_correlation_is_checked():
 
     with pytest.raises(ValueError, match=r"min_budget_correlation is 2"):
         RandomForestSelector(ConfigurationSpace({"x": (0.0, 1.0)}), min_budget_correlation=2)
+
+
+def test_an_ask_that_promotes_needs_no_fit_and_several_results_need_one():
+    cs = quadratic_space()
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, min_points_in_model=3, **FAST)
+    opt = smacish.Optimizer(cs, smacish.Hyperband(min_budget=1, max_budget=9, eta=3), selector=sel, seed=0)
+    told, promotions, new = set(), 0, 0
+    for _ in range(40):
+        before = sel.n_fits_
+        info = opt.ask()
+        if config_key(info.config) in told:  # a promotion: the scheduler needs no new configuration
+            promotions += 1
+            assert sel.n_fits_ == before
+        elif sel.n_model_proposals_:
+            new += 1
+            assert sel.n_fits_ <= before + 1
+        opt.tell(info, quadratic(info.config) + 1 / info.budget)
+        told.add(config_key(info.config))
+    assert promotions > 5 and new > 5
+    rh = filled(cs, 10)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, **FAST)
+    sel.propose(rh, [])
+    for c in filled(cs, 3, seed=4).get_configs():  # three results, then one ask
+        rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=quadratic(c)))
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 2
+
+
+def two_budgets(cs):
+    """10 configurations on budget 1, the first three of them on budget 3 too."""
+    rh = filled(cs, 10)
+    for c in rh.get_configs()[:3]:
+        rh.add(TrialInfo(c, budget=3.0), TrialValue(cost=quadratic(c)))
+    return rh
+
+
+@pytest.mark.parametrize("on_improvement", [True, False])
+def test_refit_after_waits_unless_a_result_beats_the_best(on_improvement):
+    cs = quadratic_space()
+    rh = two_budgets(cs)
+    best = min(v.cost for i, v in rh.items() if i.budget == 1.0)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=3,
+                               refit_on_improvement=on_improvement, **FAST)
+    sel.propose(rh, [])
+    worse = Configuration(cs, {"x": -0.99, "y": 0.99})
+    rh.add(TrialInfo(worse, budget=1.0), TrialValue(cost=quadratic(worse)))
+    assert quadratic(worse) > best
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 1  # no better than the best: the last fit's pool serves
+    better = Configuration(cs, {"x": 0.3, "y": -0.2})
+    rh.add(TrialInfo(better, budget=1.0), TrialValue(cost=quadratic(better)))
+    sel.propose(rh, [])
+    assert sel.n_fits_ == (2 if on_improvement else 1)
+    third = Configuration(cs, {"x": -0.9, "y": 0.9})
+    rh.add(TrialInfo(third, budget=1.0), TrialValue(cost=quadratic(third)))
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 2  # improvement: refit at 2, then 1 of 3 since; without: 3 of 3
+    with pytest.raises(ValueError, match="refit_on_improvement is 1, but must be True or False"):
+        RandomForestSelector(cs, refit_on_improvement=1)
+
+
+@pytest.mark.parametrize("on_improvement", [True, False])
+def test_a_first_result_on_a_budget_counts_as_an_improvement(on_improvement):
+    cs = quadratic_space()
+    rh = two_budgets(cs)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=5,
+                               refit_on_improvement=on_improvement, refit_on_promotion=False, **FAST)
+    sel.propose(rh, [])
+    assert sel._fit_mode == "all"
+    c = rh.get_configs()[0]
+    rh.add(TrialInfo(c, budget=9.0), TrialValue(cost=5.0))  # worse than any cost so far
+    sel.propose(rh, [])
+    assert sel._fit_mode == "all" and sel.n_fits_ == (2 if on_improvement else 1)
+
+
+def test_an_improvement_does_not_override_refit_growth():
+    cs = quadratic_space()
+    rh = filled(cs, 200)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_growth=0.05, **FAST)
+    sel.propose(rh, [])
+    best = Configuration(cs, {"x": 0.3, "y": -0.2})  # the optimum: better than every result so far
+    rh.add(TrialInfo(best, budget=1.0), TrialValue(cost=quadratic(best)))
+    sel.propose(rh, [])
+    assert sel.n_fits_ == 1  # 1 new trial, 5% of 200 = 10 needed
+
+
+@pytest.mark.parametrize("on_promotion", [True, False])
+def test_a_result_above_the_smallest_budget_refits_with_refit_on_promotion(on_promotion):
+    cs = quadratic_space()
+    rh = two_budgets(cs)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=5, refit_on_improvement=False,
+                               refit_on_promotion=on_promotion, **FAST)
+    sel.propose(rh, [])
+    c = rh.get_configs()[3]
+    rh.add(TrialInfo(c, budget=3.0), TrialValue(cost=quadratic(c) + 10.0))  # promoted, and no better
+    sel.propose(rh, [])
+    assert sel.n_fits_ == (2 if on_promotion else 1)
+    c = Configuration(cs, {"x": -0.9, "y": 0.9})
+    rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=10.0))  # smallest budget, no better: no refit
+    sel.propose(rh, [])
+    assert sel.n_fits_ == (2 if on_promotion else 1)
+
+
+def test_with_one_budget_every_result_refits():
+    cs = quadratic_space()
+    rh = filled(cs, 10)
+    sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, refit_after=5, **FAST)
+    sel.propose(rh, [])
+    for i, c in enumerate(filled(cs, 3, seed=4).get_configs()):
+        rh.add(TrialInfo(c, budget=1.0), TrialValue(cost=10.0))  # never better
+        sel.propose(rh, [])
+        assert sel.n_fits_ == i + 2  # plain BO: every result is news at the one budget

@@ -113,3 +113,12 @@ def test_sampling_a_single_categorical_with_one_value_works():
     V = sampler.sample(3)
     assert V.shape == (3, 1)
     assert len(sampler.neighbours(V)[0]) == 0
+
+
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, np.inf, -np.inf, np.nan]), max_size=30),
+       st.integers(0, 35))
+def test_top_indices_is_the_stable_argsort_prefix(values, k):
+    from smacish.selection._maximizer import top_indices
+
+    v = np.array(values, dtype=float)
+    assert top_indices(v, k).tolist() == np.argsort(-v, kind="stable")[:k].tolist()

@@ -75,6 +75,25 @@ class CandidatePool:
         return f"CandidatePool({len(self)} of {len(self.acquisition)} available)"
 
 
+def top_indices(values: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the ``k`` highest ``values``, highest first, ties by index: exactly
+    ``np.argsort(-values, kind="stable")[:k]``, without sorting all of them.
+
+    >>> top_indices(np.array([0.2, 0.9, 0.5, 0.9]), 3).tolist()
+    [1, 3, 2]
+    """
+    negated = -np.asarray(values, dtype=float)
+    if k <= 0:
+        return np.empty(0, dtype=np.intp)
+    if k >= len(negated):
+        return np.argsort(negated, kind="stable")
+    kth = np.partition(negated, k - 1)[k - 1]
+    if np.isnan(kth):  # fewer than k numbers: NaNs sort last, as argsort puts them
+        return np.argsort(negated, kind="stable")[:k]
+    chosen = np.flatnonzero(negated <= kth)  # in index order, so the stable sort keeps ties so
+    return chosen[np.argsort(negated[chosen], kind="stable")][:k]
+
+
 def local_search(
     sampler: SpaceSampler,
     encoder: SpaceEncoder,
@@ -128,7 +147,7 @@ def build_pool(
     random_vectors = sampler.sample(n_random)
     random_X = encoder.encode(random_vectors)
     random_values = score(random_X) if len(random_X) else np.empty(0)
-    top_random = random_vectors[np.argsort(-random_values, kind="stable")[:n_local_starts]]
+    top_random = random_vectors[top_indices(random_values, n_local_starts)]
     starts = np.vstack([np.array(good_vectors, dtype=float, ndmin=2)[:n_local_starts], top_random])
     if len(starts) and max_steps > 0:
         ls_vectors, ls_values = local_search(sampler, encoder, score, starts, max_steps)

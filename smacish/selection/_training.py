@@ -25,7 +25,7 @@ NO_BUDGET = 0.0
 class _Level:
     """Per configuration on one budget: sum of successful costs, their count, crash count."""
 
-    __slots__ = ("sums", "n_ok", "n_crashed", "n_trials", "worst")
+    __slots__ = ("sums", "n_ok", "n_crashed", "n_trials", "worst", "best")
 
     def __init__(self) -> None:
         self.sums: Dict[int, float] = {}
@@ -33,6 +33,7 @@ class _Level:
         self.n_crashed: Dict[int, int] = {}
         self.n_trials = 0
         self.worst = -math.inf
+        self.best = math.inf
 
     def add(self, cid: int, cost: Optional[float]) -> None:
         self.n_trials += 1
@@ -45,6 +46,7 @@ class _Level:
             self.sums[cid] += cost
             self.n_ok[cid] += 1
             self.worst = max(self.worst, cost)
+            self.best = min(self.best, cost)
 
     @property
     def n_configs(self) -> int:
@@ -157,6 +159,10 @@ class TrainingData:
     def levels(self) -> List[float]:
         """The budgets with at least one successful trial, ascending."""
         return sorted(level for level, entry in self._levels.items() if math.isfinite(entry.worst))
+
+    def best_costs(self) -> Dict[float, float]:
+        """The lowest successful cost seen on each budget (inf where none succeeded)."""
+        return {level: entry.best for level, entry in self._levels.items()}
 
     def n_trials_total(self) -> int:
         """Finished trials on every budget."""
