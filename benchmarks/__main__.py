@@ -6,7 +6,7 @@ Commands:
   full             the same with >= 10 seeds and larger budgets (hours; not for CI)
   quality | overhead | parallel | durability [--variant smoke|quick|full] [--adapters a,b]
                    one measurement
-  report [--variant quick|full]
+  report [--variant quick|full] [--only heldout]
                    rewrite docs/benchmarks.md and docs/img/ from benchmarks/results/
   setup-peers [peer ...]
                    create .bench-venvs/<peer>/ for smac, hpbandster, optuna, dehb
@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--deadline-scale", type=float, default=1.0)
     s = sub.add_parser("report", help="rewrite docs/benchmarks.md from stored results")
     s.add_argument("--variant", default="quick", choices=["smoke", "quick", "full"])
+    s.add_argument("--only", default=None, choices=["heldout"],
+                   help="rewrite only this section of the existing page, from its results")
     s = sub.add_parser("setup-peers", help="create one venv per peer")
     s.add_argument("peers", nargs="*")
     sub.add_parser("peers", help="list the peers and whether they are set up")
@@ -99,7 +101,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if command == "report":
         from benchmarks import report
 
-        return report.main(args.variant)
+        return report.main(args.variant, args.only)
     if command == "setup-peers":
         from benchmarks import setup_peers
 

@@ -230,8 +230,7 @@ def build(variant: str = "quick") -> Path:
         for s in skips:
             w(f"- {s}")
         w("")
-    w(_heldout_section(load("heldout"), {w: load(f"heldout-w{w}-u1") or load(f"heldout-w{w}-u1-partial")
-                                                for w in (8, 32, 128)}))
+    w(SECTIONS["heldout"]())
     from benchmarks import sklearn_search
 
     w(sklearn_search.section(load("sklearn_search")))
@@ -479,8 +478,35 @@ def _method_section() -> str:
 """
 
 
-def main(variant: str = "quick") -> int:
-    path = build(variant)
+SECTIONS = {"heldout": lambda: _heldout_section(load("heldout"), _parallel_heldout())}
+"""Sections that ``--only`` rewrites on their own (their raw results are enough)."""
+
+
+def _parallel_heldout() -> Dict[int, Optional[Dict[str, Any]]]:
+    return {w: load(f"heldout-w{w}-u1") or load(f"heldout-w{w}-u1-partial") for w in (8, 32, 128)}
+
+
+def splice(page: str, section: str) -> str:
+    """``page`` with the level-2 section that ``section`` starts with (its ``## `` title line)
+    replaced by ``section``; a ValueError if the page has no such section."""
+    title = section.splitlines()[0]
+    lines = page.splitlines()
+    if title not in lines:
+        raise ValueError(f"the page has no section {title!r}; run the whole report instead")
+    start = lines.index(title)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    rest = [""] + lines[end:] if end < len(lines) else []
+    return "\n".join(lines[:start] + section.rstrip("\n").splitlines() + rest) + "\n"
+
+
+def main(variant: str = "quick", only: Optional[str] = None) -> int:
+    """Write the whole page, or with ``only`` (a key of :data:`SECTIONS`) rewrite that section
+    of the existing page from its results and keep every other section as it is."""
+    if only is None:
+        path = build(variant)
+    else:
+        path = DOCS / "benchmarks.md"
+        path.write_text(splice(path.read_text(), SECTIONS[only]()))
     print(f"wrote {path}")
     return 0
 

@@ -53,6 +53,11 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf-lazy4": {"selector": "rf", "refit_after": 4, "refit_on_promotion": False},
     "rf-lazy2p": {"selector": "rf", "refit_after": 2, "refit_on_promotion": True},
     "rf-lazy3p": {"selector": "rf", "refit_after": 3, "refit_on_promotion": True},
+    # the penalty around pending configurations: off, or narrowed so that it covers at most a share of the space
+    "rf-pr0": {"selector": "rf", "penalty_radius": 0.0},
+    "rf-radius": {"selector": "rf", "penalty_volume": None},  # the fixed radius, the default before
+    "rf-vol05": {"selector": "rf", "penalty_volume": 0.05},
+    "rf-vol20": {"selector": "rf", "penalty_volume": 0.2},
 }
 PROBLEM_SETS = {
     "standard": STANDARD,

@@ -105,3 +105,14 @@ def test_a_run_is_judged_at_a_time_by_what_had_ended_by_then():
     assert final_value(p, record, 0, until=15) == pytest.approx(p.true_regret(far))
     assert final_value(p, record, 0) == pytest.approx(p.true_regret(near))
     assert final_value(p, record, 0, until=5) == float("inf")
+
+
+def test_report_only_rewrites_one_section_and_keeps_the_rest():
+    from benchmarks import report
+
+    page = "# Title\n\nintro\n\n## Headline: old\n\nold table\n\n## Problems\n\nkept\n"
+    new = report.splice(page, "## Headline: old\n\nnew table\n")
+    assert new == "# Title\n\nintro\n\n## Headline: old\n\nnew table\n\n## Problems\n\nkept\n"
+    assert report.splice(new, "## Problems\n\nlast\n").endswith("## Problems\n\nlast\n")
+    with pytest.raises(ValueError, match="no section '## Other'"):
+        report.splice(page, "## Other\n\nx\n")

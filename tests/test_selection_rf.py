@@ -155,7 +155,7 @@ def test_concurrent_proposals_differ_and_spread_out():
     rh = filled(cs, 30)
 
     def batch(radius):
-        sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, penalty_radius=radius)
+        sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, penalty_radius=radius, penalty_volume=None)
         pending = []
         for _ in range(8):  # eight workers asking before any result comes back
             pending.append(sel.propose(rh, list(pending)))
@@ -170,6 +170,42 @@ def test_concurrent_proposals_differ_and_spread_out():
     assert dist.min() > 0.05  # no near-copies
     assert dist.min() > 5 * dist_without_penalty.min()
     assert np.median(dist) > np.median(dist_without_penalty)
+
+
+def test_penalty_volume_narrows_the_radius_only_where_the_balls_would_cover_too_much():
+    cs = quadratic_space()
+    rh = filled(cs, 30)
+    pending = [Configuration(cs, vector=c.get_array()) for c in
+               ConfigurationSpace.from_serialized_dict(cs.to_serialized_dict()).sample_configuration(15)]
+
+    def radius(n_pending, volume):
+        sel = RandomForestSelector(cs, seed=0, random_fraction=0.0, penalty_volume=volume, **FAST)
+        sel.propose(rh, pending[:n_pending])
+        return math.sqrt(sel._pool._two_r2 / 2)
+
+    fixed = 0.1 * math.sqrt(2)  # penalty_radius x sqrt(number of inputs)
+    assert radius(15, None) == pytest.approx(fixed)
+    assert RandomForestSelector(cs).penalty_volume == 0.01  # the default
+    assert radius(1, 0.5) == pytest.approx(fixed)  # 2 discs of radius 0.14 hold 0.13 < 0.5
+    # 15 pending + the next pick: 16 discs holding 0.1 of the unit square
+    assert radius(15, 0.1) == pytest.approx(math.sqrt(0.1 / 16 / math.pi))
+    with pytest.raises(ValueError, match="penalty_volume is 0"):
+        RandomForestSelector(cs, penalty_volume=0)
+
+
+def test_penalty_volume_survives_a_state_round_trip():
+    import json
+
+    cs = quadratic_space()
+    rh = filled(cs, 30)
+    pending = [Configuration(cs, vector=c.get_array()) for c in
+               ConfigurationSpace.from_serialized_dict(cs.to_serialized_dict()).sample_configuration(12)]
+    a = RandomForestSelector(cs, seed=2, random_fraction=0.0, penalty_volume=0.05, refit_after=50, **FAST)
+    a.propose(rh, pending)
+    b = RandomForestSelector(cs, seed=2, random_fraction=0.0, penalty_volume=0.05, refit_after=50, **FAST)
+    b.set_state(json.loads(json.dumps(a.get_state())))
+    assert [b.propose(rh, pending) for _ in range(5)] == [a.propose(rh, pending) for _ in range(5)]
+    assert b._pool._two_r2 == a._pool._two_r2
 
 
 def test_same_seed_and_results_give_the_same_proposals():

@@ -78,6 +78,10 @@ class RandomForestSelector:
         penalty_radius: width of the penalty around proposed and pending configurations, in
             the [0, 1]-scaled input space, times the square root of the number of
             hyperparameters; 0 switches it off.
+        penalty_volume: a fraction v (default 0.01) narrows the radius, where needed, so that
+            the balls of that radius around the pending trials at a fit (and the next pick)
+            together hold at most v of the input space's volume: in few dimensions and with
+            many workers the penalty would otherwise cover the space. None keeps the radius.
         refit_growth: with many data, refit only once the data the forest is fit on grew by
             this fraction since the last fit.
         refit_after: and once at least this many trials finished since the last fit (in
@@ -126,6 +130,7 @@ class RandomForestSelector:
         n_local_starts: int = 10,
         local_search_steps: int = 20,
         penalty_radius: float = 0.1,
+        penalty_volume: Optional[float] = 0.01,
         refit_growth: float = 0.01,
         refit_after: int = 2,
         refit_on_improvement: bool = True,
@@ -165,6 +170,8 @@ class RandomForestSelector:
                 errors.append(f"{name} is {value!r}, but must be True or False")
         if not _is_real(max_features) or not 0 < max_features <= 1:
             errors.append(f"max_features is {max_features!r}, but must be a fraction in (0, 1]")
+        if penalty_volume is not None and (not _is_real(penalty_volume) or not 0 < penalty_volume <= 1):
+            errors.append(f"penalty_volume is {penalty_volume!r}, but must be None or a fraction in (0, 1]")
         if not _is_real(penalty_radius) or penalty_radius < 0:
             errors.append(f"penalty_radius is {penalty_radius!r}, but must be a number >= 0")
         if not _is_real(refit_growth) or refit_growth < 0:
@@ -190,6 +197,7 @@ class RandomForestSelector:
         self.n_local_starts = n_local_starts
         self.local_search_steps = local_search_steps
         self.penalty_radius = float(penalty_radius)
+        self.penalty_volume = None if penalty_volume is None else float(penalty_volume)
         self.refit_growth = float(refit_growth)
         self.refit_after = int(refit_after)
         self.refit_on_improvement = refit_on_improvement
@@ -296,7 +304,7 @@ class RandomForestSelector:
         if level is None or explore:
             return self._random.propose(runhistory, pending)
         if self._needs_fit(level):
-            self._fit(level, runhistory)
+            self._fit(level, runhistory, len(pending))
         taken = set()
         for config in pending:  # lower the scores around what is running
             key = config_key(config)
@@ -358,16 +366,17 @@ class RandomForestSelector:
         fit_best = self._fit_best
         return any(best < fit_best.get(level, math.inf) for level, best in self._data.best_costs().items())
 
-    def _fit(self, level: float, runhistory: RunHistory) -> None:
+    def _fit(self, level: float, runhistory: RunHistory, n_pending: int = 0) -> None:
         self._fit_spec = {
             "n_read": self._data.n_read, "level": level, "trials": self._n_fit_trials(self._data, level, self._mode(self._data)),
-            "sampler": self._sampler.get_state(), "forest_fits": self._forest.n_fits,
+            "sampler": self._sampler.get_state(), "forest_fits": self._forest.n_fits, "pending": n_pending,
         }
-        self._build(self._data, level, runhistory)
+        self._build(self._data, level, runhistory, n_pending)
         self.n_fits_ += 1
 
-    def _build(self, data: TrainingData, level: float, runhistory: RunHistory) -> None:
-        """Fit the forest on ``level`` (or on every budget) and fill the candidate pool."""
+    def _build(self, data: TrainingData, level: float, runhistory: RunHistory, n_pending: int = 0) -> None:
+        """Fit the forest on ``level`` (or on every budget) and fill the candidate pool,
+        penalised around picks with the radius for ``n_pending`` pending trials."""
         mode = self._mode(data)
         acquisition = self.acquisition if callable(self.acquisition) else ACQUISITIONS[self.acquisition]
         self._fit_level = level
@@ -403,6 +412,8 @@ class RandomForestSelector:
         order = np.argsort(costs, kind="stable")[: self.n_local_starts]
         good = np.vstack([runhistory.get_config(ids[i]).get_array() for i in order])
         radius = self.penalty_radius * math.sqrt(self._encoder.n_features)
+        if self.penalty_volume is not None:
+            radius = min(radius, ball_radius(self.penalty_volume / (n_pending + 1), self._encoder.n_features))
         self._pool = build_pool(
             self._sampler, self._encoder, score, good, n_random=self.n_candidates,
             n_local_starts=self.n_local_starts, max_steps=self.local_search_steps, radius=radius,
@@ -458,7 +469,7 @@ class RandomForestSelector:
         sampler_now, fits_now = self._sampler.get_state(), self._forest.n_fits
         self._sampler.set_state(spec["sampler"])
         self._forest.n_fits = spec["forest_fits"]
-        self._build(data, spec["level"], runhistory)
+        self._build(data, spec["level"], runhistory, spec.get("pending", 0))
         self._sampler.set_state(sampler_now)
         self._forest.n_fits = fits_now
         self._fit_spec = {k: v for k, v in spec.items() if k != "penalised"}
@@ -485,6 +496,16 @@ class RandomForestSelector:
 
 def _is_int(value: object, low: int) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+
+
+def ball_radius(volume: float, dimensions: int) -> float:
+    """The radius of the ``dimensions``-ball of this volume.
+
+    >>> round(ball_radius(math.pi, 2), 12), round(ball_radius(4 / 3 * math.pi * 8, 3), 12)
+    (1.0, 2.0)
+    """
+    unit = math.pi ** (dimensions / 2) / math.gamma(dimensions / 2 + 1)
+    return (volume / unit) ** (1.0 / dimensions)
 
 
 def _is_real(value: object) -> bool:
