@@ -20,6 +20,7 @@ the same CPU from the same seeds.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -27,8 +28,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional
 
+import numpy as np
+
 from benchmarks.problems import PROBLEMS, STANDARD, WITH_TEST_SPLIT, get_problem
-from benchmarks.record import final_value
+from benchmarks.record import final_value, run_curves
 from benchmarks.runner import THREAD_ENV, adapter_names, keep_other_batches, load, run_batch, save
 from benchmarks.stats import DEV_SEEDS, HELDOUT_SEEDS, compare, compare_overall, fmt_comparison
 
@@ -122,6 +125,44 @@ def finals(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str,
     return out
 
 
+def time_to_target(problem: Any, record: Dict[str, Any], target: float) -> float:
+    """The virtual time at which the run's incumbent first had a regret of at most ``target``
+    (inf if never)."""
+    curves = run_curves(problem, record)
+    hit = np.flatnonzero(curves["regret"] <= target + 1e-12)
+    return float(curves["wall"][hit[0]]) if len(hit) else math.inf
+
+
+def time_comparisons(result: Dict[str, Any]) -> Dict[str, Any]:
+    """Parallel runs: ``{peer variant: overall Comparison}`` of the virtual time smacish's
+    default and the peer need to reach a target, paired by (problem, seed): the target is the
+    worse of the two runs' regrets at T (floored at the problem's noise level), so both reach
+    it by T and the ratio says who got there sooner (below 1: smacish)."""
+    s = result["settings"]
+    records: Dict[str, Dict[str, Dict[int, Any]]] = {}
+    for batch in result["batches"].values():
+        for r in batch.get("runs", []):
+            if "record" in r:
+                records.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = r["record"]
+    ours = records.get(OURS, {})
+    at_t = finals(result)
+    out: Dict[str, Any] = {}
+    for variant, per_problem in records.items():
+        if variant == OURS:
+            continue
+        groups = {}
+        for name in s["problems"]:
+            problem = get_problem(name)
+            if problem.true_regret_fn is None:  # judged by test error, which the trace does not hold
+                continue
+            seeds = sorted(set(ours.get(name, {})) & set(per_problem.get(name, {})))
+            targets = {k: max(at_t[OURS][name][k], at_t[variant][name][k], problem.regret_floor) for k in seeds}
+            groups[name] = ({k: time_to_target(problem, ours[name][k], targets[k]) for k in seeds},
+                            {k: time_to_target(problem, per_problem[name][k], targets[k]) for k in seeds}, 1e-9)
+        out[variant] = compare_overall(groups)
+    return out
+
+
 def comparisons(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str, Any]]:
     """``{peer variant: {problem or "overall": Comparison}}`` of smacish's default against it."""
     by = finals(result, fraction)
@@ -160,6 +201,9 @@ def table(result: Dict[str, Any]) -> str:
         for fraction in FRACTIONS:
             comps_f = comparisons(result, fraction)
             text += f"- {fraction:.0%} of T: " + "; ".join(f"vs {p} {fmt_comparison(c['overall'])}" for p, c in comps_f.items()) + "\n"
+        times = time_comparisons(result)
+        text += ("- time to target (the worse of the pair's two regrets at T; below 1: smacish reached it sooner): "
+                 + "; ".join(f"vs {p} {fmt_comparison(c)}" for p, c in times.items()) + "\n")
     return text
 
 

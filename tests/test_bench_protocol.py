@@ -116,3 +116,26 @@ def test_report_only_rewrites_one_section_and_keeps_the_rest():
     assert report.splice(new, "## Problems\n\nlast\n").endswith("## Problems\n\nlast\n")
     with pytest.raises(ValueError, match="no section '## Other'"):
         report.splice(page, "## Other\n\nx\n")
+
+
+def test_time_to_target_pairs_the_worse_regret_at_t_and_says_who_got_there_first():
+    from benchmarks.problems import get_problem
+
+    p = get_problem("branin-hi")
+    far, near = {"x1": 10.0, "x2": 15.0}, {"x1": 3.14159, "x2": 2.275}
+
+    def row(t, x):
+        return [0, t, 27, 27, p.evaluate(x, 27, 0)]
+
+    # smacish finds the optimum at t=2, the peer at t=8; T = 4 x 27 / 2 = 54, so both by T
+    ours = {"rows": [row(1, far), row(2, near)], "xs": [[10.0, 15.0], [3.14159, 2.275]]}
+    peer = {"rows": [row(1, far), row(8, near)], "xs": [[10.0, 15.0], [3.14159, 2.275]]}
+    assert heldout.time_to_target(p, ours, p.true_regret(near)) == 2.0
+    assert heldout.time_to_target(p, peer, p.true_regret(near)) == 8.0
+    assert heldout.time_to_target(p, ours, -1.0) == float("inf")
+    runs = [{"variant": v, "problem": "branin-hi", "seed": s, "record": rec}
+            for s in range(6) for v, rec in ((heldout.OURS, ours), ("dehb", peer))]
+    result = {"settings": {"problems": ["branin-hi"], "n_workers": 2, "units": 4.0},
+              "batches": {"all": {"runs": runs}}}
+    c = heldout.time_comparisons(result)["dehb"]
+    assert c.ratio == pytest.approx(2 / 8) and c.wins == 6
