@@ -409,6 +409,11 @@ def _heldout_section(h: Optional[Dict[str, Any]], parallel: Optional[Dict[int, O
                    f"budget per run, problems: {', '.join(s['problems'])}. Command: `{result['command']}`, "
                    f"{result['seconds'] / 60:.0f} min.\n")
         out.append(heldout.table(result))
+        defaults = heldout.DEFAULTS if workers == 1 else heldout.PARALLEL_DEFAULTS
+        missing_peers = [a for a in defaults if a != "smacish" and a not in result["batches"]]
+        if missing_peers:
+            out.append(f"Not in this run: {', '.join(missing_peers)} (`--adapters` left them out; "
+                       "their last figures were taken with an earlier default and are not shown).\n")
     m = h.get("machine", {})
     if m:
         out.append(f"numpy {m.get('numpy')}, CPU features used by its dispatcher: {', '.join(m.get('cpu_features', []))}; "
