@@ -40,9 +40,9 @@ class RandomForestSelector:
     after every second result, or sooner after one that beat the best on its budget or ran on
     a budget above the smallest (a promotion, or a bracket that starts higher). A proposal
     right after any other single result comes from the last fit's pool, whose penalty around
-    that result's configuration already says it was no better. The acquisition is maximised once per fit
-    into a scored pool of candidates (random ones plus a local search from the best
-    configurations). Each proposal takes the pool's best candidate after penalising the
+    that result's configuration already says it was no better. The acquisition is maximised
+    once per fit into a scored pool of candidates (random ones plus a local search from the
+    best configurations). Each proposal takes the pool's best candidate after penalising the
     neighbourhood of the pool's earlier picks and of every pending configuration, so
     concurrent proposals differ and most asks need no model work at all; the neighbourhoods
     narrow with many pending trials in few dimensions (``penalty_volume``), so that they never
