@@ -20,7 +20,6 @@ the same CPU from the same seeds.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import threading
@@ -28,10 +27,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional
 
-import numpy as np
-
 from benchmarks.problems import PROBLEMS, STANDARD, WITH_TEST_SPLIT, get_problem
-from benchmarks.record import final_value, run_curves
+from benchmarks.record import final_value, time_to_target
 from benchmarks.runner import THREAD_ENV, adapter_names, keep_other_batches, load, run_batch, save
 from benchmarks.stats import DEV_SEEDS, HELDOUT_SEEDS, compare, compare_overall, fmt_comparison
 
@@ -123,14 +120,6 @@ def finals(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str,
             out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = final_value(
                 problem, r["record"], int(r["seed"]), until=until)
     return out
-
-
-def time_to_target(problem: Any, record: Dict[str, Any], target: float) -> float:
-    """The virtual time at which the run's incumbent first had a regret of at most ``target``
-    (inf if never)."""
-    curves = run_curves(problem, record)
-    hit = np.flatnonzero(curves["regret"] <= target + 1e-12)
-    return float(curves["wall"][hit[0]]) if len(hit) else math.inf
 
 
 def time_comparisons(result: Dict[str, Any]) -> Dict[str, Any]:

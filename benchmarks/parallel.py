@@ -21,7 +21,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from benchmarks.problems import get_problem
-from benchmarks.record import run_curves
+from benchmarks.record import time_to_target as record_time_to_target
 from benchmarks.quality import _command
 from benchmarks.runner import run_batch, save
 
@@ -88,9 +88,7 @@ def time_to_target(problem_name: str, record: Dict[str, Any]) -> float:
     target = TARGETS.get(problem_name)
     if target is None or not record["rows"]:
         return math.nan
-    c = run_curves(get_problem(problem_name), record)
-    hit = np.nonzero(c["regret"] <= target)[0]
-    return float(c["wall"][hit[0]]) if len(hit) else math.inf
+    return record_time_to_target(get_problem(problem_name), record, target)
 
 
 def summarise(batches: List[Dict[str, Any]]) -> Dict[str, Any]:

@@ -173,6 +173,14 @@ def run_curves(problem: Any, record: Dict[str, Any]) -> Dict[str, np.ndarray]:
     return {"spent": spent, "wall": rows[:, 1] if len(rows) else np.zeros(0), "regret": regret}
 
 
+def time_to_target(problem: Any, record: Dict[str, Any], target: float) -> float:
+    """The time (the rows' end times) at which the run's incumbent first had a regret of at
+    most ``target``; inf if never."""
+    curves = run_curves(problem, record)
+    hit = np.flatnonzero(curves["regret"] <= target)
+    return float(curves["wall"][hit[0]]) if len(hit) else math.inf
+
+
 def final_value(problem: Any, record: Dict[str, Any], seed: int, until: Optional[float] = None) -> float:
     """What a run is judged by at its end (or at time ``until``: the evaluations ended by
     then): the incumbent's exact regret (synthetic problems), its test error (tasks with a
