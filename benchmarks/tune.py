@@ -6,7 +6,7 @@
     python -m benchmarks.tune --variants rf rf-every --workers 32 --seeds 0 1 2 3 4 --jobs 1
 
 Each variant is a selector (``rf``, ``kde``, ``random``) with options, inside
-``Hyperband(min_budget, max_budget, eta=3)``, driven through the same recorder as the peers
+``Hyperband(min_budget, max_budget, eta=3)`` (``"hyperband": {...}``: options of its own), driven through the same recorder as the peers
 (:mod:`benchmarks.record`: same incumbent rule, same budget accounting), ``units`` full
 evaluations of budget per run. For each problem and variant: the paired ratio of final regret
 to the first variant (the baseline) by seed, with :mod:`benchmarks.stats`; then the same over
@@ -58,6 +58,8 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf-radius": {"selector": "rf", "penalty_volume": None},  # the fixed radius, the default before
     "rf-vol05": {"selector": "rf", "penalty_volume": 0.05},
     "rf-vol20": {"selector": "rf", "penalty_volume": 0.2},
+    # Hyperband's options: every bracket starts in cycle order (the default before), or waits for a result below
+    "rf-cycle": {"selector": "rf", "hyperband": {"informed_starts": False}},
 }
 PROBLEM_SETS = {
     "standard": STANDARD,
@@ -83,7 +85,7 @@ def parse_variant(text: str) -> Tuple[str, Dict[str, Any]]:
 def make_selector(options: Dict[str, Any], space: Any, seed: int) -> Any:
     from smacish.selection import KDESelector, RandomForestSelector, RandomSelector
 
-    rest = {k: v for k, v in options.items() if k != "selector"}
+    rest = {k: v for k, v in options.items() if k not in ("selector", "hyperband")}
     cls = {"rf": RandomForestSelector, "kde": KDESelector, "random": RandomSelector}[options["selector"]]
     return cls(space, seed=seed, **rest)
 
@@ -107,7 +109,7 @@ def run_one(job: Job) -> Dict[str, Any]:
     space = to_configspace(problem.params, seed=seed)
     selector_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
     opt = smacish.Optimizer(space, smacish.Hyperband(min_budget=problem.min_budget, max_budget=problem.max_budget,
-                                                     eta=problem.eta),
+                                                     eta=problem.eta, **options.get("hyperband", {})),
                             selector=make_selector(options, space, selector_seed), seed=seed, n_workers=n_workers)
     t0 = time.perf_counter()
     out = {"variant": name, "problem": problem_name, "seed": seed}

@@ -191,10 +191,10 @@ class Dashboard:
         iterations = sorted(set(self._told) | set(pending))
         shown = []
         for iteration in iterations[-_MAX_ITERATIONS_SHOWN:]:  # the latest only: a long run has hundreds
-            bracket = iteration % len(schedules)
+            told, running = self._told.get(iteration, {}), pending.get(iteration, {})
+            bracket = _bracket_of(iteration, schedules, told, running)
             schedule = schedules[bracket]
             reached, done = [0] * len(schedule), [0] * len(schedule)
-            told, running = self._told.get(iteration, {}), pending.get(iteration, {})
             for config_id in set(told) | set(running):
                 runs = [(b, True) for b in told.get(config_id, ())] + [(b, False) for b in running.get(config_id, ())]
                 for stage, finished in _stages_of(runs, schedule, intensifier.instance_mode):
@@ -222,6 +222,23 @@ class Dashboard:
                 self._importance["n_trials"] = n
                 self._importance_at = (n, now)
             return self._importance
+
+
+def _bracket_of(iteration: int, schedules: list, told: Dict[tuple, list], running: Dict[tuple, list]) -> int:
+    """The bracket an iteration runs: the one that starts on the smallest budget its first
+    stage's configurations ran (a bracket may wait for results, see ``informed_starts``, so
+    the iteration number alone does not say), else the bracket cycle's.
+
+    >>> _bracket_of(1, [[(9, 1.0), (3, 3.0)], [(3, 3.0)]], {(1, 0, 0): [1.0, 3.0]}, {})
+    0
+    """
+    cycle = iteration % len(schedules)
+    first = [b for runs in (told, running) for cid, budgets in runs.items() if cid[1] == 0
+             for b in budgets if b is not None]
+    if not first:
+        return cycle
+    matches = [i for i, schedule in enumerate(schedules) if schedule[0][1] == min(first)]
+    return cycle if not matches or cycle in matches else matches[0]
 
 
 def _stages_of(runs: List[Tuple[Optional[float], bool]], schedule: list, instance_mode: bool) -> List[Tuple[int, bool]]:

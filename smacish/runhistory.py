@@ -341,6 +341,23 @@ class RunHistory:
         return entry[1] if entry else None
 
     @property
+    def highest_level(self) -> Optional[float]:
+        """The highest budget with a successful result (instance budgets: the most
+        instance-seed pairs any configuration ran), or None before there is one.
+
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> from smacish.trial import TrialInfo, TrialValue
+        >>> rh = RunHistory()
+        >>> config = ConfigurationSpace({"x": (0.0, 1.0)}).sample_configuration()
+        >>> rh.highest_level is None
+        True
+        >>> rh.add(TrialInfo(config, budget=3.0), TrialValue(cost=0.5))
+        >>> rh.highest_level
+        3.0
+        """
+        return self._levels[-1] if self._levels else None
+
+    @property
     def budget_spent(self) -> float:
         """Sum of the budgets of all finished trials (a trial without budget counts 1; one that
         continued from a checkpoint counts its increment, see :func:`~smacish.trial.charged_budget`)."""

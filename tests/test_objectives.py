@@ -430,8 +430,12 @@ def test_with_several_objectives_no_trial_is_lost_or_doubled_and_promotions_are_
     by_stage = {}
     for info, value in opt.runhistory.items():
         by_stage.setdefault((info.config_id[0], info.budget), []).append((info.config_id, value))
+    first = {}  # the budget each iteration started on: its bracket (a bracket may wait for results)
+    for info, _ in opt.runhistory.items():
+        if info.config_id[1] == 0:
+            first[info.config_id[0]] = min(info.budget, first.get(info.config_id[0], info.budget))
     for (iteration, budget), results in by_stage.items():
-        schedule = schedules[iteration % len(schedules)]
+        schedule = next(s for s in schedules if s[0][1] == first[iteration])
         stage = [b for _, b in schedule].index(budget)
         if stage + 1 == len(schedule):
             continue

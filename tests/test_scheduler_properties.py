@@ -38,13 +38,22 @@ class Run:
         self.driver = Driver(self.opt, rng, random_costs(rng, crash, ties), tell_probability)
         self.max_instances = 0
         self.bad_waits: List[str] = []
+        self.uninformed: List[str] = []  # runs that started above min_budget with nothing below
         self.driver.on_ask = self._after_ask
         self.driver.on_wait = self._after_wait
         self.driver.run(n_asks)
         self.driver.drain()
 
     def _after_ask(self, driver: Driver) -> None:
-        self.max_instances = max(self.max_instances, self.opt.intensifier.n_instances)
+        scheduler = self.opt.intensifier
+        self.max_instances = max(self.max_instances, scheduler.n_instances)
+        info = driver.asked[-1]
+        budgets = scheduler.budgets
+        if info.config_id[1:] == (0, 0) and info.budget > budgets[0]:  # a run's first trial
+            below = budgets[budgets.index(info.budget) - 1]
+            successes = [i.budget for i, v in self.opt.runhistory.items() if v.status is StatusType.SUCCESS]
+            if not any(b >= below for b in successes):
+                self.uninformed.append(f"run {info.config_id[0]} started on {info.budget} with no result on {below}")
 
     def _after_wait(self, driver: Driver, wait: WaitForResults) -> None:
         scheduler = self.opt.intensifier
@@ -116,6 +125,12 @@ def test_every_stage_runs_its_plan_and_refills_carry_their_stage(run):
                 refills = [i for i, _ in stage if i.config_id[1] == s]
                 valid_before = sum(v.status is StatusType.SUCCESS for _, v in stages[s - 1])
                 assert len(refills) == max(0, planned - valid_before)
+
+
+@PROPERTY_SETTINGS
+@given(run=runs())
+def test_no_run_starts_above_min_budget_before_a_success_on_the_budget_below(run):
+    assert run.uninformed == []
 
 
 @PROPERTY_SETTINGS

@@ -42,6 +42,14 @@ class Hyperband(ParallelScheduler):
             the next budget as soon as it is in the top ``1/eta`` of the results its rung has so
             far; no rung waits to fill, so no worker waits. See :mod:`smacish.intensifiers._asha`
             and ``docs/reference/intensifiers.md`` for the rule.
+        informed_starts: with several workers, a bracket that starts above ``min_budget``
+            waits until some configuration has a result on the budget just below its start
+            (or a configuration was enqueued on its first budget); until then new instances
+            run the most aggressive bracket. Its configurations are then proposed by a model
+            that has seen results near their budget, and the first results on each large
+            budget come from configurations that were promoted or so proposed. Serial runs are
+            unchanged (each bracket has run to ``max_budget`` before the next starts);
+            synchronous, real-valued budgets only. ``False``: the brackets start in cycle order.
     """
 
     def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:

@@ -64,7 +64,9 @@ class ParallelScheduler:
     budget; other arguments as :class:`Hyperband`'s; synchronous only).
 
     Budgets are real-valued (``min_budget``/``max_budget``: epochs, data fraction) or, with
-    ``instances``, a number of instance-seed pairs.
+    ``instances``, a number of instance-seed pairs. With ``informed_starts`` (the default), a
+    bracket that starts above the smallest budget waits for a result on the budget below its
+    start, and the next bracket that may start stands in (see :class:`Hyperband`).
 
     >>> sched = ParallelScheduler(schedules=[[(8, 1), (2, 4), (1, 16)], [(2, 16)]])
     >>> sched.min_budget, sched.max_budget, sched.budgets
@@ -88,6 +90,7 @@ class ParallelScheduler:
         adaptive_capping_slackfactor: float = 1.2,
         asynchronous: bool = False,
         schedules: Optional[Sequence[Sequence[Tuple[int, float]]]] = None,
+        informed_starts: bool = True,
     ):
         own = type(self) is ParallelScheduler
         if own and schedules is None:
@@ -113,6 +116,8 @@ class ParallelScheduler:
                                  adaptive_capping_slackfactor)
         errors += self._check_extra(num_initial_challengers)
         errors += asynchronous_errors(asynchronous, num_initial_challengers, cutoff, run_obj_time)
+        if not isinstance(informed_starts, bool):
+            errors.append(f"informed_starts is {informed_starts!r}, but must be True or False")
         if not errors and not own:
             errors += rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
@@ -127,10 +132,12 @@ class ParallelScheduler:
         }
         if asynchronous:  # only when set: a synchronous run's settings stay as they were
             self.settings["asynchronous"] = True
+        self.settings["informed_starts"] = informed_starts  # a run directory without it: False
         self._given = None if schedules is None else [[(int(n), float(b)) for n, b in bracket] for bracket in schedules]
         if self._given is not None:
             self.settings["schedules"] = [[list(stage) for stage in bracket] for bracket in self._given]
         self.asynchronous = asynchronous
+        self.informed_starts = informed_starts
         self.min_budget = float(min_budget)
         self.max_budget = float(max_budget)
         self.eta = eta
@@ -200,6 +207,7 @@ class ParallelScheduler:
         self._inflight: Dict[tuple, List[Tuple[SHRun, TrialInfo]]] = {}
         self._owner: Dict[int, _Instance] = {}  # iteration -> instance
         self._n_iterations = 0
+        self._cycle = 0  # brackets of the cycle started (with informed_starts, <= _n_iterations)
         self._known: List[Tuple[Configuration, Optional[float]]] = []  # enqueued, not yet started
         self._brackets: List[AsyncBracket] = []  # asynchronous mode: one per bracket schedule
         self._entered: List[int] = [0] * len(self.schedules)  # new configurations per bracket
@@ -213,7 +221,14 @@ class ParallelScheduler:
     def _start_run(self, instance: _Instance) -> SHRun:
         # One bracket cycle for the whole run, shared by every instance: with more workers,
         # Hyperband runs the same mix of brackets as serially, only sooner.
-        schedule = self.schedules[self._n_iterations % len(self.schedules)]
+        schedule = self.schedules[self._cycle % len(self.schedules)]
+        if self.informed_starts and not self.instance_mode and not self._informed(schedule):
+            # the cycle's next bracket waits; a run of the next bracket that may start stands in
+            n = len(self.schedules)
+            schedule = next((s for s in (self.schedules[(self._cycle + k) % n] for k in range(1, n))
+                             if self._informed(s)), schedule)
+        if schedule is self.schedules[self._cycle % len(self.schedules)]:
+            self._cycle += 1
         run = SHRun(self._n_iterations, schedule, self._pairs(), self)
         for config, budget in [kb for kb in self._known if kb[1] is not None and kb[1] == schedule[0][1]]:
             if run.n_to_sample > 0:  # enqueued for this bracket's first budget: they go first
@@ -222,6 +237,19 @@ class ParallelScheduler:
         self._owner[run.iteration] = instance
         self._n_iterations += 1
         return run
+
+    def _informed(self, schedule: Schedule) -> bool:
+        """Whether a bracket may start: with ``informed_starts`` (real-valued budgets), a bracket
+        whose first budget is above the smallest starts only once a result exists on the budget
+        just below it (or higher), or a configuration was enqueued for it. The selector then proposes its
+        configurations knowing how they do near that budget; at the start of a parallel run
+        it knows nothing there yet (serially every earlier bracket has run to the top)."""
+        first = schedule[0][1]
+        below = [b for b in self.budgets if b < first * (1 - 1e-9)]
+        if not below or any(b is not None and b == first for _, b in self._known):
+            return True
+        level = self._runhistory.highest_level
+        return level is not None and level >= below[-1] * (1 - 1e-9)
 
     # ------------------------------------------------------------------ ask / tell
     def get_next_trial(self, n_workers: int = 1) -> Tuple[TrialInfoIntent, Optional[TrialInfo]]:
@@ -374,6 +402,7 @@ class ParallelScheduler:
             "seeds": self._seeds,
             "instance_list": self._instance_list,
             "n_iterations": self._n_iterations,
+            "cycle": self._cycle,
             "known": [[ref(config), budget] for config, budget in self._known],
             "runs": [instance.run.get_state(ref) for instance in self._instances],
             **({"brackets": [bracket.get_state(ref) for bracket in self._brackets], "entered": self._entered}
@@ -389,6 +418,7 @@ class ParallelScheduler:
         self._seeds = [int(s) for s in state["seeds"]]
         self._instance_list = list(state["instance_list"])
         self._n_iterations = int(state["n_iterations"])
+        self._cycle = int(state.get("cycle", self._n_iterations))
         self._known = [(config_of(i), None if b is None else float(b)) for i, b in state.get("known", [])]
         self._instances, self._owner = [], {}
         for index, run_state in enumerate(state["runs"]):

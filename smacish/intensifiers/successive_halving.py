@@ -48,6 +48,8 @@ class SuccessiveHalving(ParallelScheduler):
             the next budget as soon as it is in the top ``1/eta`` of the results its rung has so
             far; no rung waits to fill, so no worker waits. See :mod:`smacish.intensifiers._asha`
             and ``docs/reference/intensifiers.md`` for the rule.
+        informed_starts: as :class:`Hyperband`'s; with one bracket, on ``min_budget``, it
+            changes nothing.
     """
 
     def _make_schedules(self) -> List[Schedule]:
