@@ -465,6 +465,12 @@ def _method_section() -> str:
   pruned trials resume training, so a rung costs only the increment over the previous rung (counted that way);
   every other library restarts each evaluation.
 - Noise is a function of (configuration, budget, seed), so the same evaluation gives the same value in every library.
+- With 32 workers and 21 full evaluations of budget (and with 128 and 84), T = total budget x unit / workers is
+  0.66 of the time one full-budget trial takes on average. By T, a full-budget result exists only if a trial started
+  there early and drew a small straggler factor (about one in ten does). The incumbent rule then takes that one
+  result over every configuration raced to a third of the budget. So the regret at T on many workers rewards
+  libraries whose first full-budget results come from configurations already known to be good (or that have none
+  by T: Optuna charged the whole rung reaches the full budget only after 1.5 of its duration).
 - Each peer runs in its own virtualenv (`python -m benchmarks setup-peers`, `.bench-venvs/<peer>/`) as a
   subprocess writing JSON (`benchmarks/peers/_run.py`); smacish never imports a peer.
 - Library settings are their defaults for Hyperband-style runs with eta = 3 and the problem's budget range, with
