@@ -335,9 +335,8 @@ def _parallel_section(p: Dict[str, Any], variant: str) -> str:
                    f"(median; p90 {np.median([r['p90'] for r in rtts]) * 1e3:.0f} ms) on this machine at the time: "
                    "8 worker processes, a scheduler and the client share 2 busy cores. HpBandSter's worker threads live "
                    "in one process and answer in milliseconds, which shows in their utilisation before the drain; on the "
-                   "virtual clock, with no latency, every asynchronous policy is at 1.000 before the drain. smacish's schedule runs more, shorter trials (more brackets at the "
-                   "smallest budget: each of its instances starts its own Hyperband cycle with the most aggressive "
-                   "bracket), so a fixed latency per trial costs it more. Rerun on a quiet machine before "
+                   "virtual clock, with no latency, every asynchronous policy is at 1.000 before the drain. smacish's schedule runs more, shorter trials, so a "
+                   "fixed latency per trial costs it more. Rerun on a quiet machine before "
                    "reading anything into the real-Dask rows.\n")
     img = plot_timeline(p, variant, "simulated")
     if img:
