@@ -221,14 +221,15 @@ class ParallelScheduler:
     def _start_run(self, instance: _Instance) -> SHRun:
         # One bracket cycle for the whole run, shared by every instance: with more workers,
         # Hyperband runs the same mix of brackets as serially, only sooner.
-        schedule = self.schedules[self._cycle % len(self.schedules)]
-        if self.informed_starts and not self.instance_mode and not self._informed(schedule):
-            # the cycle's next bracket waits; a run of the next bracket that may start stands in
-            n = len(self.schedules)
-            schedule = next((s for s in (self.schedules[(self._cycle + k) % n] for k in range(1, n))
-                             if self._informed(s)), schedule)
-        if schedule is self.schedules[self._cycle % len(self.schedules)]:
+        n = len(self.schedules)
+        index = self._cycle % n
+        if self.informed_starts and not self.instance_mode:
+            # the cycle's next bracket may have to wait; the next bracket that may start stands in
+            index = next((i for i in ((self._cycle + k) % n for k in range(n)) if self._informed(self.schedules[i])),
+                         index)
+        if index == self._cycle % n:
             self._cycle += 1
+        schedule = self.schedules[index]
         run = SHRun(self._n_iterations, schedule, self._pairs(), self)
         for config, budget in [kb for kb in self._known if kb[1] is not None and kb[1] == schedule[0][1]]:
             if run.n_to_sample > 0:  # enqueued for this bracket's first budget: they go first
