@@ -408,6 +408,7 @@ def _heldout_section(h: Optional[Dict[str, Any]], parallel: Optional[Dict[int, O
                    f"budget per run, problems: {', '.join(s['problems'])}. Command: `{result['command']}`, "
                    f"{result['seconds'] / 60:.0f} min.\n")
         out.append(heldout.table(result))
+        out.append(_smacish_defaults(result.get("batches", {}).get("smacish", {}), workers))
         defaults = heldout.DEFAULTS if workers == 1 else heldout.PARALLEL_DEFAULTS
         missing_peers = [a for a in defaults if a != "smacish" and a not in result["batches"]]
         if missing_peers:
@@ -423,6 +424,24 @@ def _heldout_section(h: Optional[Dict[str, Any]], parallel: Optional[Dict[int, O
         out.append("Not measured yet with " + ", ".join(map(str, missing)) + " workers: `python -m benchmarks.heldout "
                    "--problems standard --workers N`.\n")
     return "\n".join(out)
+
+
+def _smacish_defaults(batch: Dict[str, Any], workers: int) -> str:
+    """Which of Hyperband's bracket-order settings smacish's batch ran with, against today's defaults."""
+    from benchmarks.peers.smacish_adapter import defaults
+
+    def fmt(settings: Dict[str, Any]) -> str:
+        return ", ".join(f"`{k}={v!r}`" for k, v in settings.items())
+
+    current, recorded = defaults(), batch.get("defaults")
+    if recorded == current:
+        return f"smacish's Hyperband in this run: {fmt(current)}, the current defaults.\n"
+    if workers == 1:
+        return (f"smacish's Hyperband in this run: {fmt(recorded) if recorded else 'not recorded'}; serial runs are "
+                "the same with every `bracket_order` and `informed_starts`.\n")
+    ran = fmt(recorded) if recorded else "a version before `bracket_order` existed (`'cycle'` order)"
+    return (f"smacish's Hyperband in this run: {ran}, **not the current defaults** ({fmt(current)}); "
+            "not rerun since.\n")
 
 
 def _headlines(q, o, p) -> str:

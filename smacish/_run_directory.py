@@ -207,6 +207,7 @@ def _check_settings(out: Path, settings: Dict[str, Any], configspace: Optional[C
     stored_int = settings["intensifier"]
     # a run started before informed_starts existed started every bracket in cycle order
     stored_int["settings"].setdefault("informed_starts", False)
+    stored_int["settings"].setdefault("bracket_order", "cycle")
     if intensifier is not None:
         given, stored = intensifier.settings, stored_int["settings"]
         diffs = [f"{k}: {stored.get(k)!r} -> {given.get(k)!r}" for k in {**stored, **given}

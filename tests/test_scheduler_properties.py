@@ -23,6 +23,9 @@ INTENSIFIERS: Dict[str, Callable[[], smacish.ParallelScheduler]] = {
     "sh 1..9 eta 3": lambda: SuccessiveHalving(min_budget=1, max_budget=9, eta=3),
     "hb 1..27 eta 3": lambda: Hyperband(min_budget=1, max_budget=27, eta=3),
     "hb 1..8 eta 2": lambda: Hyperband(min_budget=1, max_budget=8, eta=2),
+    "hb 1..27 eta 3 cycle": lambda: Hyperband(min_budget=1, max_budget=27, eta=3, bracket_order="cycle"),
+    "hb 1..27 eta 3 least aggressive": lambda: Hyperband(min_budget=1, max_budget=27, eta=3,
+                                                         bracket_order="least_aggressive"),
 }
 
 PROPERTY_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

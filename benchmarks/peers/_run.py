@@ -94,6 +94,8 @@ def main(spec_path: str, out_path: str) -> int:
     try:
         mod = importlib.import_module(ADAPTERS[spec["adapter"]].module)
         out["versions"] = mod.versions()
+        if hasattr(mod, "defaults"):  # the default settings the batch ran with, for the report
+            out["defaults"] = mod.defaults()
         variants = spec.get("variants") or (
             mod.parallel_variants() if spec["task"] in ("simulate", "dask") and hasattr(mod, "parallel_variants")
             else mod.variants())

@@ -30,6 +30,16 @@ def versions() -> dict:
     return {"smacish": version("smacish"), "ConfigSpace": version("ConfigSpace")}
 
 
+def defaults() -> dict:
+    """Hyperband's defaults that decide the order of brackets with several workers."""
+    import inspect
+
+    import smacish
+
+    params = inspect.signature(smacish.Hyperband).parameters
+    return {name: params[name].default for name in ("informed_starts", "bracket_order")}
+
+
 def make_optimizer(variant: str, problem: Problem, seed: int, n_workers: int = 1, intensifier: Any = None) -> Any:
     import smacish
 

@@ -50,6 +50,13 @@ class Hyperband(ParallelScheduler):
             budget come from configurations that were promoted or so proposed. Serial runs are
             unchanged (each bracket has run to ``max_budget`` before the next starts);
             synchronous, real-valued budgets only. ``False``: the brackets start in cycle order.
+        bracket_order: with several workers and informed starts, which of a round's brackets a
+            new instance starts (each round of the cycle starts every bracket once).
+            ``"least_aggressive"``: of those not started yet in the round that may start, the
+            one with the largest first budget, so that the round's top-budget trials start
+            early and a run cut off by a deadline has more results on ``max_budget``.
+            ``"cycle"``: the cycle's order, most aggressive first. Serial runs are the same
+            with either.
     """
 
     def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:

@@ -22,6 +22,7 @@ from smacish.intensifiers._sh_run import Pair, SHRun, _Member, trial_from_state,
 from smacish.runhistory import RunHistory
 from smacish.trial import ConfigId, TrialInfo, TrialInfoIntent, TrialValue
 
+BRACKET_ORDERS = ("cycle", "least_aggressive")
 ASYNC_REUSE_LIMIT = 100  # asynchronous mode: new configurations in a row that ran already -> WAIT
 
 
@@ -91,6 +92,7 @@ class ParallelScheduler:
         asynchronous: bool = False,
         schedules: Optional[Sequence[Sequence[Tuple[int, float]]]] = None,
         informed_starts: bool = True,
+        bracket_order: str = "cycle",
     ):
         own = type(self) is ParallelScheduler
         if own and schedules is None:
@@ -118,6 +120,8 @@ class ParallelScheduler:
         errors += asynchronous_errors(asynchronous, num_initial_challengers, cutoff, run_obj_time)
         if not isinstance(informed_starts, bool):
             errors.append(f"informed_starts is {informed_starts!r}, but must be True or False")
+        if bracket_order not in BRACKET_ORDERS:
+            errors.append(f"bracket_order is {bracket_order!r}, but must be one of {', '.join(map(repr, BRACKET_ORDERS))}")
         if not errors and not own:
             errors += rung_problems(min_budget, max_budget, eta, instances is not None)
         if errors:
@@ -133,11 +137,13 @@ class ParallelScheduler:
         if asynchronous:  # only when set: a synchronous run's settings stay as they were
             self.settings["asynchronous"] = True
         self.settings["informed_starts"] = informed_starts  # a run directory without it: False
+        self.settings["bracket_order"] = bracket_order  # a run directory without it: "cycle"
         self._given = None if schedules is None else [[(int(n), float(b)) for n, b in bracket] for bracket in schedules]
         if self._given is not None:
             self.settings["schedules"] = [[list(stage) for stage in bracket] for bracket in self._given]
         self.asynchronous = asynchronous
         self.informed_starts = informed_starts
+        self.bracket_order = bracket_order
         self.min_budget = float(min_budget)
         self.max_budget = float(max_budget)
         self.eta = eta
@@ -208,6 +214,8 @@ class ParallelScheduler:
         self._owner: Dict[int, _Instance] = {}  # iteration -> instance
         self._n_iterations = 0
         self._cycle = 0  # brackets of the cycle started (with informed_starts, <= _n_iterations)
+        self._round: List[int] = []  # the brackets of the current round of the cycle started so far
+        self._n_workers = 1  # as the latest get_next_trial was asked
         self._known: List[Tuple[Configuration, Optional[float]]] = []  # enqueued, not yet started
         self._brackets: List[AsyncBracket] = []  # asynchronous mode: one per bracket schedule
         self._entered: List[int] = [0] * len(self.schedules)  # new configurations per bracket
@@ -218,18 +226,31 @@ class ParallelScheduler:
             order = [order[i] for i in self._rng.permutation(len(order))]
         return [(inst, seed) for seed in self._seeds for inst in order]
 
-    def _start_run(self, instance: _Instance) -> SHRun:
-        # One bracket cycle for the whole run, shared by every instance: with more workers,
-        # Hyperband runs the same mix of brackets as serially, only sooner.
+    def _next_bracket(self) -> int:
+        """The index of the bracket a new SH run races. One cycle of brackets for the whole run,
+        shared by every instance, so that with more workers Hyperband runs the same mix of
+        brackets as serially, only sooner: each round of the cycle starts every bracket once,
+        in cycle order, or with ``bracket_order="least_aggressive"`` and several workers, the
+        one with the largest first budget among those that may start."""
         n = len(self.schedules)
-        index = self._cycle % n
+        todo = [i for i in range(n) if i not in self._round]
+        index = todo[0]
         if self.informed_starts and not self.instance_mode:
-            # the cycle's next bracket may have to wait; the next bracket that may start stands in
-            index = next((i for i in ((self._cycle + k) % n for k in range(n)) if self._informed(self.schedules[i])),
-                         index)
-        if index == self._cycle % n:
-            self._cycle += 1
-        schedule = self.schedules[index]
+            allowed = [i for i in todo if self._informed(self.schedules[i])]
+            if allowed and self.bracket_order == "least_aggressive" and self._n_workers > 1:
+                index = max(allowed, key=lambda i: self.schedules[i][0][1])
+            elif not self._informed(self.schedules[index]):
+                # it waits and keeps its place in the round; the next bracket that may start stands in
+                stand_in = next((i for i in ((index + k) % n for k in range(1, n)) if self._informed(self.schedules[i])),
+                                None)
+                if stand_in is not None:
+                    return stand_in
+        self._cycle += 1
+        self._round = [] if len(self._round) + 1 == n else self._round + [index]
+        return index
+
+    def _start_run(self, instance: _Instance) -> SHRun:
+        schedule = self.schedules[self._next_bracket()]
         run = SHRun(self._n_iterations, schedule, self._pairs(), self)
         for config, budget in [kb for kb in self._known if kb[1] is not None and kb[1] == schedule[0][1]]:
             if run.n_to_sample > 0:  # enqueued for this bracket's first budget: they go first
@@ -259,6 +280,7 @@ class ParallelScheduler:
         if self.asynchronous:
             info = self._next_async_trial()
             return (TrialInfoIntent.RUN, info) if info is not None else (TrialInfoIntent.WAIT, None)
+        self._n_workers = n_workers
         for instance in sorted(self._instances, key=_Instance.rank):
             info = instance.next_trial()
             if info is not None:
@@ -404,6 +426,7 @@ class ParallelScheduler:
             "instance_list": self._instance_list,
             "n_iterations": self._n_iterations,
             "cycle": self._cycle,
+            "round": self._round,
             "known": [[ref(config), budget] for config, budget in self._known],
             "runs": [instance.run.get_state(ref) for instance in self._instances],
             **({"brackets": [bracket.get_state(ref) for bracket in self._brackets], "entered": self._entered}
@@ -420,6 +443,7 @@ class ParallelScheduler:
         self._instance_list = list(state["instance_list"])
         self._n_iterations = int(state["n_iterations"])
         self._cycle = int(state.get("cycle", self._n_iterations))
+        self._round = [int(i) for i in state.get("round", range(self._cycle % len(self.schedules)))]
         self._known = [(config_of(i), None if b is None else float(b)) for i, b in state.get("known", [])]
         self._instances, self._owner = [], {}
         for index, run_state in enumerate(state["runs"]):

@@ -50,6 +50,7 @@ class SuccessiveHalving(ParallelScheduler):
             and ``docs/reference/intensifiers.md`` for the rule.
         informed_starts: as :class:`Hyperband`'s; with one bracket, on ``min_budget``, it
             changes nothing.
+        bracket_order: as :class:`Hyperband`'s; with one bracket it changes nothing.
     """
 
     def _make_schedules(self) -> List[Schedule]:
