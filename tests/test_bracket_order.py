@@ -74,6 +74,17 @@ def test_state_round_trip_keeps_the_round():
     assert [(i.config_id, i.budget) for i in more_a] == [(i.config_id, i.budget) for i in more_b]
 
 
+def test_a_run_that_ends_at_a_tell_after_a_state_round_trip_starts_as_the_last_ask_planned():
+    a = with_result_on(27.0, "least_aggressive", 2)
+    asked = ask_all(a)  # two runs: on 27 and on 9
+    b = optimizer(hb(bracket_order="least_aggressive"), n_workers=2)
+    b.set_state(json.loads(json.dumps(a.get_state())))
+    for info in asked:
+        if info.budget == 27.0:  # the run on 27 ends at this tell: the next run starts here
+            b.tell(info, 0.5)
+    assert ask_all(b)[0].budget == 3.0  # planned for two workers: the least aggressive, not the cycle's next
+
+
 def test_a_run_directory_written_before_bracket_order_resumes_in_cycle_order(tmp_path):
     out = tmp_path / "run"
     with optimizer(hb(bracket_order="least_aggressive"), n_workers=3, output_dir=out) as opt:

@@ -55,8 +55,8 @@ class Hyperband(ParallelScheduler):
             ``"least_aggressive"``: of those not started yet in the round that may start, the
             one with the largest first budget, so that the round's top-budget trials start
             early and a run cut off by a deadline has more results on ``max_budget``.
-            ``"cycle"``: the cycle's order, most aggressive first. Serial runs are the same
-            with either.
+            ``"cycle"`` (the default): the cycle's order, most aggressive first. Serial runs
+            are the same with either.
     """
 
     def _check_extra(self, num_initial_challengers: Optional[int]) -> List[str]:

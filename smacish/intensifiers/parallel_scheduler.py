@@ -67,7 +67,8 @@ class ParallelScheduler:
     Budgets are real-valued (``min_budget``/``max_budget``: epochs, data fraction) or, with
     ``instances``, a number of instance-seed pairs. With ``informed_starts`` (the default), a
     bracket that starts above the smallest budget waits for a result on the budget below its
-    start, and the next bracket that may start stands in (see :class:`Hyperband`).
+    start, and the next bracket that may start stands in; ``bracket_order`` says which of a
+    round's brackets starts first (see :class:`Hyperband`).
 
     >>> sched = ParallelScheduler(schedules=[[(8, 1), (2, 4), (1, 16)], [(2, 16)]])
     >>> sched.min_budget, sched.max_budget, sched.budgets
@@ -427,6 +428,7 @@ class ParallelScheduler:
             "n_iterations": self._n_iterations,
             "cycle": self._cycle,
             "round": self._round,
+            "n_workers": self._n_workers,  # a run that ends at a tell starts the next as the last ask planned
             "known": [[ref(config), budget] for config, budget in self._known],
             "runs": [instance.run.get_state(ref) for instance in self._instances],
             **({"brackets": [bracket.get_state(ref) for bracket in self._brackets], "entered": self._entered}
@@ -444,6 +446,7 @@ class ParallelScheduler:
         self._n_iterations = int(state["n_iterations"])
         self._cycle = int(state.get("cycle", self._n_iterations))
         self._round = [int(i) for i in state.get("round", range(self._cycle % len(self.schedules)))]
+        self._n_workers = int(state.get("n_workers", 1))
         self._known = [(config_of(i), None if b is None else float(b)) for i, b in state.get("known", [])]
         self._instances, self._owner = [], {}
         for index, run_state in enumerate(state["runs"]):
