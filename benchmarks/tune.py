@@ -60,7 +60,7 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "rf-vol20": {"selector": "rf", "penalty_volume": 0.2},
     # Hyperband's options: every bracket starts in cycle order (the default before), or waits for a result below
     "rf-cycle": {"selector": "rf", "hyperband": {"informed_starts": False}},
-    # each round's brackets in cycle order (the default), or the least aggressive that may start first
+    # each round's brackets in cycle order (the default before), or the least aggressive that may start first (the default)
     "rf-round-cycle": {"selector": "rf", "hyperband": {"bracket_order": "cycle"}},
     "rf-least-aggressive": {"selector": "rf", "hyperband": {"bracket_order": "least_aggressive"}},
 }

@@ -101,3 +101,9 @@ def test_a_run_directory_written_before_bracket_order_resumes_in_cycle_order(tmp
 def test_an_unknown_bracket_order_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="bracket_order is 'random', but must be one of 'cycle', 'least_aggressive'"):
         hb(bracket_order="random")
+
+
+def test_least_aggressive_is_the_default():
+    opt = optimizer(hb(), n_workers=3)
+    opt.add_warmstart_trial(TrialInfo(space().sample_configuration(), budget=9.0), TrialValue(cost=1.0))
+    assert first_budgets(ask_all(opt)) == [27.0, 9.0, 3.0]

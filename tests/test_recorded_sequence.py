@@ -27,6 +27,8 @@ ASYNC_DATA = Path(__file__).parent / "data" / "recorded_sequences_async.json"
 CASES = {
     "sh-random": dict(intensifier="sh", selector="random", n_trials=40),
     "hb-random-crashes": dict(intensifier="hb", selector="random", n_trials=60, crash_every=7),
+    # recorded when "cycle" was the default bracket order; the same trials as then
+    "hb-cycle-random-crashes": dict(intensifier="hb-cycle", selector="random", n_trials=60, crash_every=7),
     "hb-rf": dict(intensifier="hb", selector="rf", n_trials=45),
     "hb-kde": dict(intensifier="hb", selector="kde", n_trials=45),
 }
@@ -51,7 +53,8 @@ def intensifier(kind: str) -> Any:
     asynchronous = kind.startswith("asha-")
     if kind.rpartition("-")[2] == "sh":
         return smacish.SuccessiveHalving(min_budget=1, max_budget=9, eta=3, asynchronous=asynchronous)
-    return smacish.Hyperband(min_budget=1, max_budget=27, eta=3, asynchronous=asynchronous)
+    order = {"bracket_order": "cycle"} if kind.endswith("-cycle") else {}
+    return smacish.Hyperband(min_budget=1, max_budget=27, eta=3, asynchronous=asynchronous, **order)
 
 
 def record(case: Dict[str, Any], output_dir: Optional[Path] = None, stop_after: Optional[int] = None) -> List[list]:

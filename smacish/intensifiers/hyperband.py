@@ -52,10 +52,10 @@ class Hyperband(ParallelScheduler):
             synchronous, real-valued budgets only. ``False``: the brackets start in cycle order.
         bracket_order: with several workers and informed starts, which of a round's brackets a
             new instance starts (each round of the cycle starts every bracket once).
-            ``"least_aggressive"``: of those not started yet in the round that may start, the
-            one with the largest first budget, so that the round's top-budget trials start
-            early and a run cut off by a deadline has more results on ``max_budget``.
-            ``"cycle"`` (the default): the cycle's order, most aggressive first. Serial runs
+            ``"least_aggressive"`` (the default): of those not started yet in the round that
+            may start, the one with the largest first budget, so that the round's top-budget
+            trials start early and a run cut off by a deadline has more results on
+            ``max_budget``. ``"cycle"``: the cycle's order, most aggressive first. Serial runs
             are the same with either.
     """
 

@@ -93,7 +93,7 @@ class ParallelScheduler:
         asynchronous: bool = False,
         schedules: Optional[Sequence[Sequence[Tuple[int, float]]]] = None,
         informed_starts: bool = True,
-        bracket_order: str = "cycle",
+        bracket_order: str = "least_aggressive",
     ):
         own = type(self) is ParallelScheduler
         if own and schedules is None:
