@@ -140,7 +140,7 @@ def test_the_state_of_a_finished_run(tmp_path, server) -> None:
     assert state["run_time"] == max(r["walltime"] for r in state["trials"])
     assert state["dask"] is None and state["error"] is None
 
-    # the iterations: Hyperband(1, 9, 3) runs brackets of 9-3-1, 5-1 and 3 configurations in turn
+    # the iterations: Hyperband(1, 9, 3) runs brackets of 9-3-1, 5-1 and 3 configurations
     its = state["iterations"]
     assert its["n_brackets"] == 3
     seen: Dict[int, Dict[float, set]] = {}
@@ -149,12 +149,16 @@ def test_the_state_of_a_finished_run(tmp_path, server) -> None:
     assert its["n"] == len(seen)
     planned = {0: [(9, 1.0), (3, 3.0), (1, 9.0)], 1: [(5, 3.0), (1, 9.0)], 2: [(3, 9.0)]}
     for it in its["shown"]:
-        assert it["bracket"] == it["iteration"] % 3
+        # the bracket whose first budget is the smallest the iteration ran (with four workers the
+        # least aggressive bracket that may start goes first, so not the cycle's order)
+        assert planned[it["bracket"]][0][1] == min(seen[it["iteration"]])
         assert [(s["planned"], s["budget"]) for s in it["stages"]] == planned[it["bracket"]]
         assert [s["reached"] for s in it["stages"]] == [len(seen[it["iteration"]].get(s["budget"], ())) for s in it["stages"]]
         assert [s["done"] for s in it["stages"]] == [s["reached"] for s in it["stages"]]  # nothing pending
+        # nothing pending: an iteration is finished once it has run its last stage
+        assert it["finished"] == (it["stage"] == len(planned[it["bracket"]]) - 1) == (9.0 in seen[it["iteration"]])
     assert its["shown"][0]["finished"] and its["shown"][0]["stage"] == 2
-    assert not its["shown"][-1]["finished"]  # 40 trials end inside an iteration
+    assert not all(it["finished"] for it in its["shown"])  # 40 trials end inside an iteration
 
     # only the new rows when asked for them; all of them for another generation
     part = get(srv, f"/api/state?since=30&generation={state['generation']}")
