@@ -439,10 +439,7 @@ def _smacish_defaults(batch: Dict[str, Any], workers: int) -> str:
     if workers == 1:
         return (f"smacish's Hyperband in this run: {fmt(recorded) if recorded else 'not recorded'}; serial runs are "
                 "the same with every `bracket_order` and `informed_starts`.\n")
-    if not recorded:  # run before the defaults were recorded, and before bracket_order existed
-        if current.get("bracket_order") == "cycle":
-            return "smacish's Hyperband in this run: not recorded; it ran before `bracket_order` existed (`'cycle'` order, today's default).\n"
-        recorded = {"bracket_order": "cycle"}
+    recorded = recorded or {"bracket_order": "cycle"}  # run before the defaults were recorded: cycle order
     return (f"smacish's Hyperband in this run: {fmt(recorded)}, **not the current defaults** ({fmt(current)}); "
             "not rerun since.\n")
 
