@@ -30,7 +30,7 @@ from typing import Callable, Dict, List
 from ConfigSpace import ConfigurationSpace
 
 import smacish
-from smacish import optimizer as optimizer_module
+from smacish import _run_directory as run_directory_module
 from smacish._lock import RunLock
 from smacish.runners._execute import check_target, target_kwargs
 from smacish.trial import TrialInfo
@@ -76,7 +76,7 @@ class _NoLock:
 
 
 def _run_ms_per_trial(n_trials: int, locked: bool, root: Path, index: int) -> float:
-    optimizer_module.RunLock = RunLock if locked else _NoLock  # type: ignore[misc]
+    run_directory_module.RunLock = RunLock if locked else _NoLock  # type: ignore[misc]
     try:
         space = ConfigurationSpace({"x": (0.0, 1.0)})
         opt = smacish.Optimizer(space, smacish.Hyperband(min_budget=1, max_budget=27), selector="random",
@@ -86,7 +86,7 @@ def _run_ms_per_trial(n_trials: int, locked: bool, root: Path, index: int) -> fl
         elapsed = time.perf_counter() - t0
         opt.close()
     finally:
-        optimizer_module.RunLock = RunLock  # type: ignore[misc]
+        run_directory_module.RunLock = RunLock  # type: ignore[misc]
     return elapsed / n_trials * 1e3
 
 

@@ -1,14 +1,18 @@
-"""How an Optimizer shows itself in a notebook (``_repr_html_``)."""
+"""How an Optimizer shows itself: in a notebook (``_repr_html_``) and in its log, a line per tell."""
 
 from __future__ import annotations
 
 import html
+import logging
 from typing import TYPE_CHECKING
 
 from smacish.trial import format_cost
 
 if TYPE_CHECKING:  # pragma: no cover
     from smacish.optimizer import Optimizer
+    from smacish.trial import TrialInfo, TrialValue
+
+logger = logging.getLogger("smacish")
 
 
 def optimizer_html(opt: "Optimizer") -> str:
@@ -32,3 +36,14 @@ def optimizer_html(opt: "Optimizer") -> str:
         rows.append(("output_dir", html.escape(str(opt.output_dir))))
     body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<table><caption>smacish.Optimizer</caption>{body}</table>"
+
+
+def log_told(opt: "Optimizer", info: "TrialInfo", value: "TrialValue", new_incumbent: bool) -> None:
+    """The INFO line for a told trial: its id, budget, cost and status, and the incumbent's cost."""
+    if logger.isEnabledFor(logging.INFO):
+        best = format_cost(opt.trajectory[-1].cost) if len(opt.trajectory) else "nan"
+        logger.info(
+            "trial %d: config_id=%s budget=%s cost=%s status=%s; %s %s%s",
+            len(opt.runhistory), info.config_id, info.budget, format_cost(value.cost), value.status.value,
+            "new on the front" if opt.objectives else "incumbent cost", best, " (new)" if new_incumbent else "",
+        )

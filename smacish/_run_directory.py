@@ -1,5 +1,6 @@
 """A run directory: creates it, locks it, logs every ask and tell, writes the state snapshot,
-and rebuilds an Optimizer from it (:meth:`RunDirectory.load`).
+and rebuilds an Optimizer from it (:meth:`RunDirectory.load`); :class:`Durable` gives the
+Optimizer its ``save``, ``close`` and ``load``.
 
 The Optimizer knows only that it may have a ``run_directory`` it reports its asks and tells
 to; this module drives the Optimizer through its public methods alone (``ask``, ``tell``,
@@ -344,3 +345,49 @@ def _replay(opt: "Optimizer", out: Path, events: List[tuple], asked_order: List[
 def _json_round(value: Any) -> Any:
     """``value`` as it reads back from JSON (tuples become lists)."""
     return json.loads(dumps(value))
+
+
+class Durable:
+    """The :class:`~smacish.Optimizer`'s methods for its run directory (``output_dir``):
+    save, close (also as a context manager) and :meth:`load`."""
+
+    def save(self) -> None:
+        """Write ``output_dir/runhistory.json`` and the state snapshot now (atomically).
+
+        ``optimize`` and :meth:`close` do this for you, and a snapshot of the state is taken
+        now and then while trials are told. The event log, written at every tell, is what a
+        resume trusts; the snapshot only spares it replaying the whole log."""
+        if self.run_directory is None:
+            raise ValueError("this Optimizer has no output_dir; pass output_dir= to save")
+        self.run_directory.save(self)
+
+    def close(self) -> None:
+        """Write the snapshot and close the run's log (also ``with Optimizer(...) as opt:``)."""
+        if self.run_directory is not None:
+            self.run_directory.close(self)
+            self.run_directory = None
+
+    def __enter__(self) -> "Durable":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @classmethod
+    def load(
+        cls,
+        output_dir: PathLike,
+        selector: Optional[ConfigSelector] = None,
+        configspace: Optional[ConfigurationSpace] = None,
+        intensifier: Optional[ParallelScheduler] = None,
+        durable: bool = True,
+    ) -> "Optimizer":
+        """Rebuild the run in ``output_dir`` and continue it.
+
+        Space, intensifier, selector and seed come from the directory (pass ``selector`` again
+        if the run used one of your own). Finished trials are not run again; trials that were
+        asked but not told come back first from :meth:`ask`. ``configspace`` / ``intensifier``,
+        if given, must equal the stored ones: a changed run is refused (warm-start a new run
+        from the old RunHistory instead).
+        """
+        return RunDirectory.load(cls, output_dir, selector, configspace, intensifier, durable)

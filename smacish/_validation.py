@@ -8,7 +8,10 @@ from typing import Any, Collection, List, Optional
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from smacish._io import config_key
 from smacish._seeding import seed_error
+from smacish.runners._execute import parse_result
+from smacish.trial import StatusType, TrialInfo, TrialValue, check_continued
 
 
 def is_positive_int(value: Any) -> bool:
@@ -168,3 +171,44 @@ def as_configuration(space: ConfigurationSpace, value: Any) -> Configuration:
         raise ValueError(f"configuration {values!r} is not valid in the space ({type(err).__name__}: "
                          f"{' '.join(str(err).split())}); give every active hyperparameter a legal value") from None
     return config
+
+
+def told_value(asked: Any, info: Any, value: Any, runhistory: Any, aborted: Collection[Any]) -> Any:
+    """The TrialValue that ``tell(info, value)`` records for the pending trial ``asked`` (None:
+    ``info`` is pending nowhere), or a ValueError that says what is wrong.
+
+    >>> told_value(None, "t", 0.5, None, ())
+    Traceback (most recent call last):
+    ...
+    ValueError: trial 't' was never asked; tell only trials from ask()
+    """
+    if asked is None or config_key(asked.config) != config_key(info.config):
+        if isinstance(info, TrialInfo) and info in runhistory:
+            raise ValueError(f"trial {info.key} was told already; each trial is told once")
+        raise ValueError(f"trial {getattr(info, 'key', info)!r} was never asked; tell only trials from ask()")
+    if not isinstance(value, TrialValue):
+        cost, extra = parse_result(value, source=f"tell({info.key}, ...) got", objectives=runhistory.objectives)
+        value = TrialValue(cost=cost, additional_info=extra)
+    if value.status is StatusType.ABORTED and asked in aborted:
+        raise ValueError(f"trial {info.key} was aborted already; the next ask() hands it out again")
+    if value.status is StatusType.RUNNING:
+        raise ValueError(f"trial {info.key} is told with status RUNNING; tell it once it has ended")
+    problem = check_continued(asked, value.additional_info) or runhistory.cost_error(value)
+    if problem:
+        raise ValueError(f"tell({info.key}, ...): {problem}")
+    return value
+
+
+def flag_errors(**flags: Any) -> List[str]:
+    """What is wrong with arguments that must be True or False.
+
+    >>> flag_errors(include_default=1)
+    ['include_default is 1, but must be True or False']
+    """
+    return [f"{name} is {value!r}, but must be True or False" for name, value in flags.items()
+            if not isinstance(value, bool)]
+
+
+def as_instance_features(features: Any) -> Any:
+    """Checked instance features (see :func:`instance_feature_errors`) as lists of floats, or None."""
+    return {name: [float(v) for v in vector] for name, vector in features.items()} if features is not None else None

@@ -1,13 +1,18 @@
-"""Carrying an earlier run's trials over into a new run's space (``Optimizer(warmstart=...)``)."""
+"""Carrying an earlier run's trials over into a new run's space (``Optimizer(warmstart=...)``), and
+the Optimizer's count of them (:class:`WarmStart`), which keeps them out of this run's own."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+import warnings
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from smacish.runhistory import RunHistory
-from smacish.trial import TrialInfo, TrialValue
+from smacish.trial import TrialInfo, TrialValue, charged_budget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from smacish.optimizer import Optimizer
 
 
 def carried_over(previous: RunHistory, space: ConfigurationSpace) -> Tuple[List[Tuple[TrialInfo, TrialValue]], int]:
@@ -53,3 +58,45 @@ def _carry_over(config: Configuration, space: ConfigurationSpace, same: bool) ->
         return active
     except Exception:  # noqa: BLE001 - ConfigSpace raises several kinds for illegal values
         return None
+
+
+def warm_start(opt: "Optimizer", previous: RunHistory) -> None:
+    """Add ``previous``'s finished trials to ``opt`` as data (``Optimizer(warmstart=...)``), and
+    warn about those whose configurations are not valid in its space."""
+    trials, skipped = carried_over(previous, opt.configspace)
+    for info, value in trials:
+        opt.add_warmstart_trial(info, value)
+    if skipped:
+        warnings.warn(f"warmstart: {skipped} trial(s) left out, their configurations are not "
+                      "valid in this configuration space", UserWarning, stacklevel=3)  # at Optimizer(...)
+
+
+class WarmStart:
+    """The :class:`~smacish.Optimizer`'s trials of earlier runs: data for its model, not counted
+    as this run's (in ``n_asked``, ``budget_spent`` or the limits of ``optimize``)."""
+
+    _n_warm = 0
+    _warm_budget = 0.0
+
+    def add_warmstart_trial(self, info: TrialInfo, value: TrialValue) -> None:
+        """Add a finished trial of an earlier run as data for this one (not counted in
+        :attr:`n_asked` or :attr:`budget_spent`); ``warmstart=`` adds a whole RunHistory."""
+        self.runhistory.add(info, value)
+        self._n_warm += 1
+        self._warm_budget += charged_budget(info, value)
+        if self.run_directory is not None:
+            self.run_directory.warm(info, value)
+
+    @property
+    def n_warmstart_trials(self) -> int:
+        """Trials of earlier runs this one was warm-started with."""
+        return self._n_warm
+
+    @property
+    def warmstart_budget(self) -> float:
+        """The budget those warm-start trials spent (not this run's)."""
+        return self._warm_budget
+
+    def _set_warmstart_counts(self, n_trials: int, budget: float) -> None:
+        """Set the counts a state snapshot kept (``Optimizer.set_state``)."""
+        self._n_warm, self._warm_budget = int(n_trials), float(budget)

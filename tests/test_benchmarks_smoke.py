@@ -141,7 +141,7 @@ def test_trust_overhead_measures_the_check_and_the_lock(capsys):
     assert all(v > 0 for v in costs.values())
     locks = trust_overhead.lock_costs(n_trials=15, repeats=1)
     assert all(v > 0 for v in locks.values())
-    assert trust_overhead.optimizer_module.RunLock is trust_overhead.RunLock  # put back after the no-lock runs
+    assert trust_overhead.run_directory_module.RunLock is trust_overhead.RunLock  # put back after the no-lock runs
 
 
 def test_hyperband_trials_counts_what_a_hyperband_round_runs():

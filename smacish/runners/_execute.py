@@ -157,7 +157,7 @@ def check_target(target: Callable, budget_arg: Optional[str] = None,
                 f"target {shown} takes no {arg!r} parameter, but the {arg} varies in this run: every "
                 f"trial runs it the same way, whatever its {arg}. Add a {arg!r} parameter"
                 + (" (or pass budget_arg= naming the budget's parameter)" if arg == "budget" else ""),
-                UserWarning, stacklevel=4,
+                UserWarning, stacklevel=3,  # at the user's optimize() call
             )
     if objectives and names is None:
         names = {a: a for a in filled}

@@ -135,7 +135,7 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
-    quiet = _QuietDask()  # our own cluster's start-up and shut-down chatter is no news to the user
+    quiet = QuietDaskLogs()  # our own cluster's start-up and shut-down chatter is no news to the user
     own_env = "DASK_LOGGING__DISTRIBUTED" not in os.environ  # a user's own setting stays
     if own_env:  # the same for the workers, which read it when they import distributed
         os.environ["DASK_LOGGING__DISTRIBUTED"] = "warning"
@@ -165,10 +165,11 @@ def embedded_client(n_workers: int) -> Iterator[Any]:
             quiet.restore()
 
 
-class _QuietDask:
-    """While the embedded cluster lives, the driver's ``distributed`` loggers at WARNING at least:
-    once a user calls ``logging.basicConfig()``, their INFO records (every scheduler, nanny and
-    worker event: ~65 lines a run) would reach the root handler."""
+class QuietDaskLogs:
+    """While a cluster of smacish's own lives (the embedded one, the HpBandSter layer's
+    nameserver), the driver's ``distributed`` loggers at WARNING at least: once a user calls
+    ``logging.basicConfig()``, their INFO records (every scheduler, nanny and worker event: ~65
+    lines a run) would reach the root handler. :meth:`restore` puts the levels back."""
 
     _LOGGERS = ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
                 "distributed.http.proxy", "distributed.worker", "distributed.client")

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any, Optional, Tuple
 
-from smacish.runners.dask import _QuietDask
+from smacish.runners.dask import QuietDaskLogs
 from smacish.compat.hpbandster._connection import (
     DEFAULT_PORT,
     BackgroundServer,
@@ -138,7 +138,7 @@ class NameServer:
             )
 
         server = BackgroundServer(f"smacish nameserver for run {self.run_id}")
-        self._quiet = _QuietDask()  # the scheduler's and the workers' INFO chatter, as HpBandSter has none
+        self._quiet = QuietDaskLogs()  # the scheduler's and the workers' INFO chatter, as HpBandSter has none
         try:
             scheduler = server.start(make_scheduler)
         except OSError as err:
