@@ -20,16 +20,20 @@ the same CPU from the same seeds.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from benchmarks.problems import PROBLEMS, STANDARD, WITH_TEST_SPLIT, get_problem
-from benchmarks.record import final_value, time_to_target
-from benchmarks.runner import THREAD_ENV, adapter_names, keep_other_batches, load, run_batch, save
+from benchmarks.record import final_value, run_curves
+from benchmarks.record import time_to_target as _time_to_target
+from benchmarks.runner import ROOT, THREAD_ENV, adapter_names, keep_other_batches, load, run_batch, save
 from benchmarks.stats import DEV_SEEDS, HELDOUT_SEEDS, compare, compare_overall, fmt_comparison
 
 OURS = "smacish-rf"
@@ -46,6 +50,9 @@ NAME = "heldout"
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)  # of T = total budget x unit / workers, in parallel runs
 PARALLEL_DURATION = {"unit": 1.0, "startup": 0.0, "straggler_sd": 0.3}  # benchmarks.simclock.DurationModel
 PARALLEL_DEFAULTS = {k: v for k, v in DEFAULTS.items() if k != "hpbandster"}  # it owns its threads: no virtual clock
+# benchmarks/results/ (the raw traces, up to 100 MB a run) is not committed; these summaries are,
+# so that the report regenerates in any checkout
+SUMMARIES = ROOT / "benchmarks" / "heldout_results"
 
 
 def numpy_dispatch() -> Dict[str, Any]:
@@ -90,18 +97,66 @@ def run(seeds: List[int], problems: List[str], adapters: Optional[List[str]], un
               f"{batch.get('skipped') or ''}", flush=True)
         with lock:  # what is done is kept, should the run be stopped before the others end
             done[adapter] = batch
-            save(name + "-partial", {"settings": settings, "batches": dict(done), "machine": numpy_dispatch(),
-                                     "command": command + " (partial)",
-                                     "seconds": time.perf_counter() - started})
+            partial = {"settings": settings, "batches": dict(done), "machine": numpy_dispatch(),
+                       "command": command + " (partial)", "seconds": time.perf_counter() - started}
+            save(name + "-partial", partial)
+            save_summary(name + "-partial", partial)
         return batch
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         batches = dict(zip(names, pool.map(one, names)))
-    batches, command = keep_other_batches(name, settings, batches, command, rerun=bool(adapters))
+    batches, command = keep_other_batches(name, settings, batches, command, rerun=bool(adapters), loader=load_result)
     result = {"settings": settings, "command": command, "batches": batches, "machine": numpy_dispatch(),
               "seconds": time.perf_counter() - started}
     save(name, result)
+    save_summary(name, result)
+    (SUMMARIES / f"{name}-partial.json").unlink(missing_ok=True)
     return result
+
+
+def summarise(result: Dict[str, Any]) -> Dict[str, Any]:
+    """``result`` without its traces, with what the tables need: per run, its value at each
+    fraction of T (serial: at the end) and its incumbent's regret at each change (for the time
+    to target). :func:`finals`, :func:`comparisons` and :func:`table` read either form."""
+    s = result["settings"]
+    fractions = FRACTIONS if s.get("n_workers", 1) > 1 else (1.0,)
+    batches = {}
+    for adapter, batch in result["batches"].items():
+        runs = []
+        for r in batch.get("runs", []):
+            if "record" not in r:
+                runs.append(r)
+                continue
+            problem = get_problem(r["problem"])
+            summary = {k: r[k] for k in ("variant", "problem", "seed")}
+            summary["finals"] = {f"{f:g}": _final(problem, r, s, f) for f in fractions}
+            if problem.true_regret_fn is not None:
+                curves = run_curves(problem, r["record"])
+                changed = [i for i in range(len(curves["regret"]))
+                           if i == 0 or curves["regret"][i] != curves["regret"][i - 1]]
+                summary["curve"] = [[float(curves["wall"][i]), float(curves["regret"][i])] for i in changed]
+            runs.append(summary)
+        batches[adapter] = {**{k: v for k, v in batch.items() if k not in ("runs", "log_tail")}, "runs": runs}
+    return {**{k: v for k, v in result.items() if k != "batches"}, "batches": batches, "summarised": True}
+
+
+def save_summary(name: str, result: Dict[str, Any]) -> Path:
+    """Write :func:`summarise` of ``result`` to :data:`SUMMARIES` (atomically)."""
+    SUMMARIES.mkdir(parents=True, exist_ok=True)
+    path = SUMMARIES / f"{name}.json"
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(summarise(result), indent=0, sort_keys=True))
+    os.replace(tmp, path)
+    return path
+
+
+def load_result(name: str) -> Optional[Dict[str, Any]]:
+    """The full result in benchmarks/results/ when this checkout ran it, else its committed summary."""
+    full = load(name)
+    if full is not None:
+        return full
+    path = SUMMARIES / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def finals(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str, Dict[int, float]]]:
@@ -111,15 +166,29 @@ def finals(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str,
     out: Dict[str, Dict[str, Dict[int, float]]] = {}
     for batch in result["batches"].values():
         for r in batch.get("runs", []):
-            if "record" not in r:
+            if "record" in r:
+                value = _final(get_problem(r["problem"]), r, s, fraction)
+            elif "finals" in r:
+                value = r["finals"][f"{fraction:g}" if s.get("n_workers", 1) > 1 else "1"]
+            else:
                 continue
-            problem = get_problem(r["problem"])
-            until = None
-            if s.get("n_workers", 1) > 1:
-                until = fraction * s["units"] * problem.max_budget / s["n_workers"]
-            out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = final_value(
-                problem, r["record"], int(r["seed"]), until=until)
+            out.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = value
     return out
+
+
+def _final(problem: Any, run: Dict[str, Any], settings: Dict[str, Any], fraction: float) -> float:
+    until = None
+    if settings.get("n_workers", 1) > 1:
+        until = fraction * settings["units"] * problem.max_budget / settings["n_workers"]
+    return final_value(problem, run["record"], int(run["seed"]), until=until)
+
+
+def time_to_target(problem: Any, run: Dict[str, Any], target: float) -> float:
+    """When a run's incumbent first had a regret of at most ``target`` (inf if never); ``run``
+    is a recorded trace or a summary's change points (``{"curve": [[time, regret], ...]}``)."""
+    if "curve" not in run:
+        return _time_to_target(problem, run, target)
+    return next((t for t, regret in run["curve"] if regret <= target), math.inf)
 
 
 def time_comparisons(result: Dict[str, Any]) -> Dict[str, Any]:
@@ -131,8 +200,8 @@ def time_comparisons(result: Dict[str, Any]) -> Dict[str, Any]:
     records: Dict[str, Dict[str, Dict[int, Any]]] = {}
     for batch in result["batches"].values():
         for r in batch.get("runs", []):
-            if "record" in r:
-                records.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = r["record"]
+            if "record" in r or "curve" in r:
+                records.setdefault(r["variant"], {}).setdefault(r["problem"], {})[int(r["seed"])] = r.get("record", r)
     ours = records.get(OURS, {})
     at_t = finals(result)
     out: Dict[str, Any] = {}
@@ -220,7 +289,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     name = ("dev-peers" if args.dev else NAME) + (f"-w{args.workers}-u{args.unit_seconds:g}" if args.workers > 1 else "")
     if args.table:
-        result = load(name)
+        result = load_result(name)
         if result is None:
             parser.error("no stored held-out result; run python -m benchmarks.heldout first")
     else:

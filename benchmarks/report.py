@@ -396,7 +396,10 @@ def _heldout_section(h: Optional[Dict[str, Any]], parallel: Optional[Dict[int, O
                "(below 1: smacish ahead), its bootstrap 95 % interval, the two-sided Wilcoxon signed-rank p-value "
                "and wins/losses; bold where smacish is significantly ahead. Overall pools every (problem, seed) pair "
                "and gives the range with any one problem left out. No tuning decision looked at these seeds; the "
-               "default was fixed before they were run.\n")
+               "default was fixed before they were run. What every table below is computed from is committed in "
+               "`benchmarks/heldout_results/` (per run: its value at each fraction of T and its incumbent's regret at "
+               "each change), so `python -m benchmarks report --only heldout` regenerates this section in any "
+               "checkout; the full traces stay in `benchmarks/results/`.\n")
     for result in [h] + [r for _, r in sorted((parallel or {}).items()) if r]:
         s = result["settings"]
         workers = s.get("n_workers", 1)
@@ -507,12 +510,17 @@ def _method_section() -> str:
 """
 
 
-SECTIONS = {"heldout": lambda: _heldout_section(load("heldout"), _parallel_heldout())}
+SECTIONS = {"heldout": lambda: _heldout_section(*_heldout_results())}
 """Sections that ``--only`` rewrites on their own (their raw results are enough)."""
 
 
-def _parallel_heldout() -> Dict[int, Optional[Dict[str, Any]]]:
-    return {w: load(f"heldout-w{w}-u1") or load(f"heldout-w{w}-u1-partial") for w in (8, 32, 128)}
+def _heldout_results() -> tuple:
+    """The serial held-out result and ``{workers: parallel result}``: full results where this
+    checkout ran them, else their committed summaries (benchmarks/heldout_results/)."""
+    from benchmarks.heldout import load_result
+
+    return load_result("heldout"), {w: load_result(f"heldout-w{w}-u1") or load_result(f"heldout-w{w}-u1-partial")
+                                    for w in (8, 32, 128)}
 
 
 def splice(page: str, section: str) -> str:

@@ -113,11 +113,11 @@ def load(name: str) -> Optional[Dict[str, Any]]:
 
 
 def keep_other_batches(name: str, settings: Dict[str, Any], batches: Dict[str, Any], command: str,
-                       rerun: bool) -> tuple:
+                       rerun: bool, loader: Any = None) -> tuple:
     """When only some libraries were re-run (``rerun``), the stored batches of the others in
-    ``name`` stay, if they were measured with the same ``settings``. Returns the batches and
-    the command that now produced them."""
-    previous = load(name) if rerun else None
+    ``name`` (read by ``loader``, default :func:`load`) stay, if they were measured with the
+    same ``settings``. Returns the batches and the command that now produced them."""
+    previous = (loader or load)(name) if rerun else None
     if not previous or previous.get("settings") != json.loads(json.dumps(settings)):
         return batches, command
     kept = sorted(set(previous["batches"]) - set(batches))

@@ -139,3 +139,57 @@ def test_time_to_target_pairs_the_worse_regret_at_t_and_says_who_got_there_first
               "batches": {"all": {"runs": runs}}}
     c = heldout.time_comparisons(result)["dehb"]
     assert c.ratio == pytest.approx(2 / 8) and c.wins == 6
+
+
+def _random_result(n_workers: int) -> dict:
+    """Recorded traces of two variants on branin-hi, with incumbents that change, get worse
+    (a higher budget) and stall, in end-time order as the runners record them."""
+    import numpy as np
+
+    from benchmarks.problems import get_problem
+
+    p = get_problem("branin-hi")
+    runs = []
+    for variant in (heldout.OURS, "dehb"):
+        for seed in range(8):
+            rng = np.random.default_rng([seed, len(variant)])
+            rows, xs, t = [], [], 0.0
+            for _ in range(25):
+                x = {"x1": float(rng.uniform(-5, 10)), "x2": float(rng.uniform(0, 15))}
+                budget = float(rng.choice([3.0, 9.0, 27.0]))
+                t += float(rng.uniform(0.5, 6.0))
+                rows.append([t - budget, t, budget, budget, p.evaluate(x, budget, seed)])
+                xs.append([x["x1"], x["x2"]])
+            runs.append({"variant": variant, "problem": "branin-hi", "seed": seed, "record": {"rows": rows, "xs": xs}})
+    settings = {"problems": ["branin-hi"], "units": 4.0, "seeds": list(range(8))}
+    if n_workers > 1:
+        settings["n_workers"] = n_workers
+    return {"settings": settings, "command": "test", "seconds": 1.0,
+            "batches": {"smacish": {"runs": runs[:8], "defaults": {"x": 1}}, "dehb": {"runs": runs[8:]}}}
+
+
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_a_committed_summary_gives_the_same_tables_as_the_full_traces(n_workers, tmp_path, monkeypatch):
+    import json
+
+    from benchmarks import runner
+
+    result = _random_result(n_workers)
+    monkeypatch.setattr(heldout, "SUMMARIES", tmp_path / "summaries")
+    monkeypatch.setattr(runner, "RESULTS", tmp_path / "results")
+    heldout.save_summary("heldout-x", result)
+    summary = heldout.load_result("heldout-x")  # no full result in this checkout: the summary
+    assert summary["summarised"] and "record" not in json.dumps(summary)
+    assert summary["batches"]["smacish"]["defaults"] == {"x": 1}
+    assert heldout.table(summary) == heldout.table(result)
+    for fraction in heldout.FRACTIONS:
+        assert heldout.finals(summary, fraction) == heldout.finals(result, fraction)
+    if n_workers > 1:
+        assert repr(heldout.time_comparisons(summary)) == repr(heldout.time_comparisons(result))
+    # a rerun of one library in a new checkout keeps the others' batches from the summary
+    kept, command = runner.keep_other_batches("heldout-x", result["settings"], {"dehb": result["batches"]["dehb"]},
+                                              "again", rerun=True, loader=heldout.load_result)
+    assert set(kept) == {"smacish", "dehb"} and command == "test, then again (kept: smacish)"
+    assert heldout.table({**result, "batches": kept}) == heldout.table(result)  # summarised and full runs mixed
+    runner.save("heldout-x", result)
+    assert "record" in json.dumps(heldout.load_result("heldout-x"))  # the full result, where there is one
