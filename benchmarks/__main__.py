@@ -6,7 +6,7 @@ Commands:
   full             the same with >= 10 seeds and larger budgets (hours; not for CI)
   quality | overhead | parallel | durability [--variant smoke|quick|full] [--adapters a,b]
                    one measurement
-  report [--variant quick|full] [--only heldout]
+  report [--variant quick|full] [--only heldout|heldout-serial|heldout-w8|heldout-w32|heldout-w128]
                    rewrite docs/benchmarks.md and docs/img/ from benchmarks/results/
   setup-peers [peer ...]
                    create .bench-venvs/<peer>/ for smac, hpbandster, optuna, dehb
@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--deadline-scale", type=float, default=1.0)
     s = sub.add_parser("report", help="rewrite docs/benchmarks.md from stored results")
     s.add_argument("--variant", default="quick", choices=["smoke", "quick", "full"])
-    s.add_argument("--only", default=None, choices=["heldout"],
+    s.add_argument("--only", default=None, choices=["heldout", "heldout-serial", "heldout-w8", "heldout-w32",
+                                                    "heldout-w128"],
                    help="rewrite only this section of the existing page, from its results")
     s = sub.add_parser("setup-peers", help="create one venv per peer")
     s.add_argument("peers", nargs="*")

@@ -401,31 +401,40 @@ def _heldout_section(h: Optional[Dict[str, Any]], parallel: Optional[Dict[int, O
                "each change), so `python -m benchmarks report --only heldout` regenerates this section in any "
                "checkout; the full traces stay in `benchmarks/results/`.\n")
     for result in [h] + [r for _, r in sorted((parallel or {}).items()) if r]:
-        s = result["settings"]
-        workers = s.get("n_workers", 1)
-        title = "Serial" if workers == 1 else (f"{workers} workers, virtual clock (a trial takes budget x a mean-one "
-                                               f"lognormal straggler factor; ask + tell CPU time charged x "
-                                               f"{1 / s.get('unit_seconds', 1.0):g})")
-        out.append(f"### {title}\n")
-        out.append(f"Seeds {s['seeds'][0]}..{s['seeds'][-1]} ({len(s['seeds'])}), {s['units']:g} full evaluations of "
-                   f"budget per run, problems: {', '.join(s['problems'])}. Command: `{result['command']}`, "
-                   f"{result['seconds'] / 60:.0f} min.\n")
-        out.append(heldout.table(result))
-        out.append(_smacish_defaults(result.get("batches", {}).get("smacish", {}), workers))
-        defaults = heldout.DEFAULTS if workers == 1 else heldout.PARALLEL_DEFAULTS
-        missing_peers = [a for a in defaults if a != "smacish" and a not in result["batches"]]
-        if missing_peers:
-            out.append(f"Not in this run: {', '.join(missing_peers)} (`--adapters` left them out; "
-                       "their last figures were taken with an earlier default and are not shown).\n")
-    m = h.get("machine", {})
-    if m:
-        out.append(f"numpy {m.get('numpy')}, CPU features used by its dispatcher: {', '.join(m.get('cpu_features', []))}; "
-                   f"threads: {', '.join(f'{k}={v}' for k, v in m.get('threads', {}).items())}. The same seeds on the "
-                   "same CPU give the same figures; another CPU (another dispatch path) may not.\n")
+        out.append(_heldout_subsection(result))
     missing = [w for w, r in (parallel or {}).items() if not r]
     if missing:
         out.append("Not measured yet with " + ", ".join(map(str, missing)) + " workers: `python -m benchmarks.heldout "
                    "--problems standard --workers N`.\n")
+    return "\n".join(out)
+
+
+def _heldout_subsection(result: Dict[str, Any]) -> str:
+    """One held-out run's part of the headline (``### Serial`` or ``### N workers, ...``)."""
+    from benchmarks import heldout
+
+    s = result["settings"]
+    workers = s.get("n_workers", 1)
+    title = "Serial" if workers == 1 else (f"{workers} workers, virtual clock (a trial takes budget x a mean-one "
+                                           f"lognormal straggler factor; ask + tell CPU time charged x "
+                                           f"{1 / s.get('unit_seconds', 1.0):g})")
+    out = [f"### {title}\n",
+           f"Seeds {s['seeds'][0]}..{s['seeds'][-1]} ({len(s['seeds'])}), {s['units']:g} full evaluations of "
+           f"budget per run, problems: {', '.join(s['problems'])}. Command: `{result['command']}`, "
+           f"{result['seconds'] / 60:.0f} min.\n",
+           heldout.table(result),
+           _smacish_defaults(result.get("batches", {}).get("smacish", {}), workers)]
+    defaults = heldout.DEFAULTS if workers == 1 else heldout.PARALLEL_DEFAULTS
+    missing_peers = [a for a in defaults if a != "smacish" and a not in result["batches"]]
+    if missing_peers:
+        out.append(f"Not in this run: {', '.join(missing_peers)} (`--adapters` left them out; "
+                   "their last figures were taken with an earlier default and are not shown).\n")
+    m = result.get("machine", {})
+    if m:
+        out.append(f"Machine of this run: numpy {m.get('numpy')}, CPU features used by its dispatcher: "
+                   f"{', '.join(m.get('cpu_features', []))}; threads: "
+                   f"{', '.join(f'{k}={v}' for k, v in m.get('threads', {}).items())}. The same seeds on the same CPU "
+                   "give the same figures; another CPU (another dispatch path) may not.\n")
     return "\n".join(out)
 
 
@@ -510,8 +519,20 @@ def _method_section() -> str:
 """
 
 
-SECTIONS = {"heldout": lambda: _heldout_section(*_heldout_results())}
-"""Sections that ``--only`` rewrites on their own (their raw results are enough)."""
+def _one_heldout(name: str) -> str:
+    from benchmarks.heldout import load_result
+
+    result = load_result(name)
+    if result is None:
+        raise SystemExit(f"no held-out result {name!r}: run python -m benchmarks.heldout first")
+    return _heldout_subsection(result)
+
+
+SECTIONS = {"heldout": lambda: _heldout_section(*_heldout_results()),
+            "heldout-serial": lambda: _one_heldout("heldout"),
+            **{f"heldout-w{w}": (lambda w=w: _one_heldout(f"heldout-w{w}-u1")) for w in (8, 32, 128)}}
+"""Sections that ``--only`` rewrites on their own (their raw results are enough): the held-out
+headline, or one of its runs (serial, or with 8, 32 or 128 workers) within it."""
 
 
 def _heldout_results() -> tuple:
@@ -524,14 +545,18 @@ def _heldout_results() -> tuple:
 
 
 def splice(page: str, section: str) -> str:
-    """``page`` with the level-2 section that ``section`` starts with (its ``## `` title line)
-    replaced by ``section``; a ValueError if the page has no such section."""
+    """``page`` with the section that ``section`` starts with (its title line, ``## `` or
+    ``### ``) replaced by ``section``, up to the next title of the same or a higher level; a
+    ValueError if the page has no such section."""
     title = section.splitlines()[0]
     lines = page.splitlines()
     if title not in lines:
         raise ValueError(f"the page has no section {title!r}; run the whole report instead")
     start = lines.index(title)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    level = len(title) - len(title.lstrip("#"))
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].startswith("#") and 0 < len(lines[i]) - len(lines[i].lstrip("#")) <= level
+                and lines[i].lstrip("#").startswith(" ")), len(lines))
     rest = [""] + lines[end:] if end < len(lines) else []
     return "\n".join(lines[:start] + section.rstrip("\n").splitlines() + rest) + "\n"
 

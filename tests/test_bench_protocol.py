@@ -116,6 +116,12 @@ def test_report_only_rewrites_one_section_and_keeps_the_rest():
     assert report.splice(new, "## Problems\n\nlast\n").endswith("## Problems\n\nlast\n")
     with pytest.raises(ValueError, match="no section '## Other'"):
         report.splice(page, "## Other\n\nx\n")
+    # one run within the headline: up to the next title of its level or above, #### below it kept out
+    page = "## Headline\n\nintro\n\n### Serial\n\ns\n\n#### detail\n\nd\n\n### 8 workers\n\nold\n\n## Problems\n\nkept\n"
+    new = report.splice(page, "### Serial\n\nnew\n")
+    assert new == "## Headline\n\nintro\n\n### Serial\n\nnew\n\n### 8 workers\n\nold\n\n## Problems\n\nkept\n"
+    new = report.splice(page, "### 8 workers\n\nnew\n")
+    assert new.endswith("### 8 workers\n\nnew\n\n## Problems\n\nkept\n") and "#### detail" in new
 
 
 def test_time_to_target_pairs_the_worse_regret_at_t_and_says_who_got_there_first():
