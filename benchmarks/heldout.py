@@ -14,7 +14,9 @@ budget; the seeds are :data:`benchmarks.stats.HELDOUT_SEEDS`, which no tuning de
 regret (synthetic problems) or validation error, with a Wilcoxon p-value, a bootstrap interval
 and, overall, the leave-one-problem-out range (:mod:`benchmarks.stats`). numpy's CPU dispatch
 features and the thread settings are stored with the result: the figures are reproducible on
-the same CPU from the same seeds.
+the same CPU from the same seeds. The full traces go to ``benchmarks/results/`` (not committed);
+a summary with what the tables need goes to ``benchmarks/heldout_results/`` (committed), so
+``python -m benchmarks report --only heldout`` works in any checkout.
 """
 
 from __future__ import annotations
