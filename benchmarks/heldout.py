@@ -22,7 +22,6 @@ a summary with what the tables need goes to ``benchmarks/heldout_results/`` (com
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -143,22 +142,14 @@ def summarise(result: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def save_summary(name: str, result: Dict[str, Any]) -> Path:
-    """Write :func:`summarise` of ``result`` to :data:`SUMMARIES` (atomically)."""
-    SUMMARIES.mkdir(parents=True, exist_ok=True)
-    path = SUMMARIES / f"{name}.json"
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(summarise(result), indent=0, sort_keys=True))
-    os.replace(tmp, path)
-    return path
+    """Write :func:`summarise` of ``result`` to :data:`SUMMARIES` (atomically, one value a line)."""
+    return save(name, summarise(result), root=SUMMARIES, indent=0)
 
 
 def load_result(name: str) -> Optional[Dict[str, Any]]:
     """The full result in benchmarks/results/ when this checkout ran it, else its committed summary."""
     full = load(name)
-    if full is not None:
-        return full
-    path = SUMMARIES / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return full if full is not None else load(name, root=SUMMARIES)
 
 
 def finals(result: Dict[str, Any], fraction: float = 1.0) -> Dict[str, Dict[str, Dict[int, float]]]:

@@ -383,7 +383,6 @@ def _durability_section(d: Optional[Dict[str, Any]]) -> str:
 def _heldout_section(h: Optional[Dict[str, Any]], parallel: Optional[Dict[int, Optional[Dict[str, Any]]]] = None) -> str:
     """The headline: smacish's default against each peer's default on held-out seeds, serially
     and (where measured) with many workers on the virtual clock."""
-
     out = ["## Headline: smacish's default against each peer's default, on held-out seeds\n"]
     if not h:
         out.append("Not measured yet: `python -m benchmarks.heldout` runs it (hours on 2 cores). Until then this page "

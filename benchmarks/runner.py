@@ -97,17 +97,19 @@ def adapter_names(include: Optional[List[str]] = None) -> List[str]:
     return [n for n in names if include is None or n in include]
 
 
-def save(name: str, data: Dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def save(name: str, data: Dict[str, Any], root: Optional[Path] = None, indent: Optional[int] = None) -> Path:
+    """Write ``data`` to ``<root>/<name>.json`` atomically (``root``: :data:`RESULTS`)."""
+    root = root or RESULTS
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{name}.json"
     tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(data, default=_jsonable))
+    tmp.write_text(json.dumps(data, default=_jsonable, indent=indent, sort_keys=indent is not None))
     os.replace(tmp, path)
     return path
 
 
-def load(name: str) -> Optional[Dict[str, Any]]:
-    path = RESULTS / f"{name}.json"
+def load(name: str, root: Optional[Path] = None) -> Optional[Dict[str, Any]]:
+    path = (root or RESULTS) / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
